@@ -1,0 +1,1 @@
+"""Migration Lab, the web app: course pages, the sandbox panel, exercises and grading."""

@@ -1,0 +1,195 @@
+"""A private, throwaway PostgreSQL cluster that this process starts and owns.
+
+The cluster is cattle: fsync is off, data lives on tmpfs when there is room, and a cluster
+left behind by a crashed run is stopped and wiped on the next start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from psycopg.conninfo import make_conninfo
+
+DEBIAN_BIN_GLOB = "/usr/lib/postgresql/*/bin"
+UNPRIVILEGED_USER = "nobody"
+TMPFS = Path("/dev/shm")
+TMPFS_MIN_FREE = 512 * 1024 * 1024
+
+SERVER_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "300",
+    "shared_buffers": "64MB",
+    "listen_addresses": "127.0.0.1",
+    "unix_socket_permissions": "0700",
+    "log_min_messages": "warning",
+    "logging_collector": "off",
+    "dynamic_shared_memory_type": "posix",
+}
+
+
+class ClusterError(RuntimeError):
+    """The cluster could not be found or started; the message says what to do."""
+
+
+def find_pg_bin(explicit: str | None = None) -> Path:
+    """Where initdb/pg_ctl live: an explicit folder, the machine's, or the pgserver wheel's."""
+    candidates: list[Path] = []
+    if explicit:
+        candidates.append(Path(explicit))
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
+        if out.returncode == 0:
+            candidates.append(Path(out.stdout.strip()))
+    candidates += sorted(Path("/").glob(DEBIAN_BIN_GLOB.lstrip("/")), reverse=True)
+    try:
+        import pgserver  # the wheel ships server binaries for machines without PostgreSQL
+
+        candidates.append(Path(pgserver.__file__).parent / "pginstall" / "bin")
+    except ImportError:
+        pass
+    for folder in candidates:
+        if (folder / "initdb").exists() and (folder / "pg_ctl").exists():
+            return folder
+    raise ClusterError(
+        "No PostgreSQL server binaries found (looked for initdb and pg_ctl in "
+        + ", ".join(str(c) for c in candidates)
+        + "). Install the `postgresql` package, or `pip install pgserver`, "
+        "or set MIGRATION_LAB_PG_BIN to the folder that holds initdb."
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class EmbeddedCluster:
+    """One PostgreSQL cluster in `root`; `start()` makes it ready, `stop()` wipes nothing."""
+
+    root: Path
+    pg_bin: Path
+    port: int = field(default_factory=free_port)
+    superuser: str = "postgres"
+    password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    _run_as: pwd.struct_passwd | None = None
+
+    @classmethod
+    def create(cls, data_dir: Path, name: str = "cluster", pg_bin: str | None = None) -> EmbeddedCluster:
+        """Pick tmpfs when it has room, else `data_dir`; the folder name is stable so a crash is found."""
+        base = data_dir
+        if TMPFS.is_dir() and shutil.disk_usage(TMPFS).free > TMPFS_MIN_FREE:
+            digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:10]
+            base = TMPFS / f"migration-lab-{os.getuid()}-{digest}"
+        return cls(root=base / name, pg_bin=find_pg_bin(pg_bin))
+
+    @property
+    def pgdata(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.root / "socket"
+
+    def admin_conninfo(self, dbname: str = "postgres") -> str:
+        return make_conninfo(
+            host=str(self.socket_dir), port=self.port, user=self.superuser, dbname=dbname
+        )
+
+    def tcp_url(self, user: str, password: str, dbname: str) -> str:
+        return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{dbname}"
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._run_as = pwd.getpwnam(UNPRIVILEGED_USER) if os.geteuid() == 0 else None
+        self._clean_leftover()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.socket_dir.mkdir(exist_ok=True)
+        self._chown(self.root, self.socket_dir)
+        pwfile = self.root / "pwfile"
+        pwfile.write_text(self.password + "\n")
+        self._chown(pwfile)
+        self._run(
+            [
+                str(self.pg_bin / "initdb"), "-D", str(self.pgdata), "-U", self.superuser,
+                "--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}",
+                "-E", "UTF8", "--locale=C", "--no-sync",
+            ],
+            "initdb",
+        )
+        pwfile.unlink()
+        opts = " ".join(f"-c {k}={v}" for k, v in SERVER_SETTINGS.items())
+        opts += f" -p {self.port} -k {self.socket_dir}"
+        self._run(
+            [
+                str(self.pg_bin / "pg_ctl"), "-D", str(self.pgdata), "-o", opts,
+                "-l", str(self.root / "server.log"), "-w", "-t", "30", "start",
+            ],
+            "start the server",
+        )
+
+    def stop(self, wipe: bool = True) -> None:
+        if self.pgdata.exists():
+            self._run(
+                [str(self.pg_bin / "pg_ctl"), "-D", str(self.pgdata), "-m", "immediate", "-w", "stop"],
+                "stop the server",
+                check=False,
+            )
+        if wipe:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def _clean_leftover(self) -> None:
+        """A previous run that crashed leaves its postmaster running or its folder behind."""
+        pidfile = self.pgdata / "postmaster.pid"
+        if pidfile.exists():
+            try:
+                pid = int(pidfile.read_text().splitlines()[0])
+                os.kill(pid, signal.SIGQUIT)
+                for _ in range(50):
+                    os.kill(pid, 0)
+                    time.sleep(0.1)
+            except (ProcessLookupError, ValueError, IndexError, PermissionError):
+                pass
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _chown(self, *paths: Path) -> None:
+        if self._run_as is None:
+            return
+        for path in paths:
+            os.chown(path, self._run_as.pw_uid, self._run_as.pw_gid)
+        # The parent folders must be traversable by the unprivileged user.
+        for parent in paths[0].parents:
+            if parent == Path("/"):
+                break
+            mode = parent.stat().st_mode
+            if not mode & 0o001:
+                os.chmod(parent, mode | 0o001)
+
+    def _run(self, argv: list[str], what: str, check: bool = True) -> None:
+        kwargs: dict = {}
+        if self._run_as is not None:
+            kwargs = {"user": self._run_as.pw_uid, "group": self._run_as.pw_gid, "extra_groups": []}
+        env = {"PATH": os.environ.get("PATH", ""), "LC_ALL": "C", "TZ": "UTC"}
+        proc = subprocess.run(argv, capture_output=True, text=True, cwd="/", env=env, **kwargs)
+        if check and proc.returncode != 0:
+            log = self.root / "server.log"
+            tail = log.read_text()[-2000:] if log.exists() else ""
+            raise ClusterError(
+                f"PostgreSQL failed to {what} (exit {proc.returncode}) in {self.root}:\n"
+                f"{proc.stderr.strip()}\n{tail}".rstrip()
+            )
