@@ -1,0 +1,15 @@
+"""The app's own state (learners, workspaces, their migrations, backups) in SQLAlchemy.
+
+One declarative `Base`; models are split by feature into modules listed in `MODEL_MODULES`, so a feature
+adds its tables in its own module and its own Alembic revision without touching the others.
+"""
+
+from app.state.base import Base
+from app.state.db import StateDB, default_database_url, open_state
+
+# Imported for their side effect of registering tables on Base.metadata (Alembic autogenerate uses it).
+MODEL_MODULES: list[str] = [
+    "app.state.workspaces",
+]
+
+__all__ = ["Base", "MODEL_MODULES", "StateDB", "default_database_url", "open_state"]
