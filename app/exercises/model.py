@@ -1,0 +1,71 @@
+"""What an exercise file declares, as plain data: start state, seed, checks, hints, reference solution."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.course.problems import Problem
+
+__all__ = ["Check", "Exercise", "Migration", "Problem", "Solution", "StartState"]
+
+ENVIRONMENTS = ("dev", "staging", "prod")
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One `<name>/migration.sql` of a history; `name` is the folder name (timestamp included)."""
+
+    name: str
+    sql: str
+
+
+@dataclass
+class StartState:
+    schema: str
+    migrations: list[Migration]
+    applied: dict[str, list[str]]  # env -> migration names applied there, in order
+    seed: dict[str, str]  # env -> SQL run after the applied migrations
+
+
+@dataclass
+class Check:
+    id: str
+    kind: str
+    params: dict[str, Any]
+    message: str
+    hint: str = ""
+
+
+@dataclass
+class Solution:
+    schema: str
+    migrations: list[Migration]
+    # Environments deployed to, in order, after the migrations were created (dev always has them).
+    deployments: list[str]
+    answers: dict[str, str]
+
+
+@dataclass
+class Exercise:
+    id: str  # "<lesson folder>/<exercise file stem>"
+    lesson: str
+    slug: str
+    path: Path
+    title: str
+    summary: str
+    body: str  # Markdown instructions
+    body_line: int  # line of the file where the body starts (for problems)
+    start: StartState
+    app_queries: list[str]
+    grading_data: dict[str, str]  # env -> extra SQL only the hidden grading databases get
+    checks: list[Check]
+    hints: list[str]
+    solution: Solution
+    attempts_before_solution: int = 3
+    quizzes: dict[str, dict[str, Any]] = field(default_factory=dict)  # check id -> question/choices
+
+    @property
+    def start_names(self) -> list[str]:
+        return [m.name for m in self.start.migrations]
