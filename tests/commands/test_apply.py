@@ -1,0 +1,126 @@
+"""Running one migration file as Prisma does, and recording it in `_prisma_migrations`."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from sandbox.migrate import table
+from sandbox.migrate.table import ApplyError, error_position
+
+from .helpers import query, relation_exists
+
+
+def test_table_has_prismas_exact_columns(fresh_db: str) -> None:
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        table.initialize(conn)
+    columns = query(
+        fresh_db,
+        """SELECT column_name, data_type, character_maximum_length, is_nullable, column_default
+           FROM information_schema.columns WHERE table_name = '_prisma_migrations'
+           ORDER BY ordinal_position""",
+    )
+    assert columns == [
+        ("id", "character varying", 36, "NO", None),
+        ("checksum", "character varying", 64, "NO", None),
+        ("finished_at", "timestamp with time zone", None, "YES", None),
+        ("migration_name", "character varying", 255, "NO", None),
+        ("logs", "text", None, "YES", None),
+        ("rolled_back_at", "timestamp with time zone", None, "YES", None),
+        ("started_at", "timestamp with time zone", None, "NO", "now()"),
+        ("applied_steps_count", "integer", None, "NO", "0"),
+    ]
+    assert query(fresh_db, "SELECT conname FROM pg_constraint WHERE contype = 'p' "
+                 "AND conrelid = '_prisma_migrations'::regclass") == [("_prisma_migrations_pkey",)]
+
+
+def test_initialize_refuses_a_schema_prisma_never_managed(fresh_db: str) -> None:
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE legacy (id int)")
+        with pytest.raises(table.SchemaNotEmpty) as caught:
+            table.initialize(conn)
+    assert caught.value.code == "P3005"
+    assert not relation_exists(fresh_db, "_prisma_migrations")
+
+
+def test_successful_migration_is_recorded_finished(fresh_db: str) -> None:
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        table.initialize(conn)
+        table.apply_migration(conn, "20240101000000_init", "CREATE TABLE a (id int);\n", "c" * 64)
+        [record] = table.list_records(conn)
+    assert record.migration_name == "20240101000000_init"
+    assert record.checksum == "c" * 64
+    assert record.finished_at is not None and record.applied and not record.failed
+    assert record.applied_steps_count == 1
+    assert record.logs is None
+    assert len(record.id) == 36
+
+
+def test_failed_migration_rolls_back_whole_file_and_keeps_logs(fresh_db: str) -> None:
+    script = "-- CreateTable\nCREATE TABLE b (id int);\n\nCREATE TABLE a (id int);\n"
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        table.initialize(conn)
+        conn.execute("CREATE TABLE a (id int)")
+        with pytest.raises(ApplyError) as caught:
+            table.apply_migration(conn, "20240101000000_dup", script, "d" * 64)
+        [record] = table.list_records(conn)
+    # One implicit transaction: the first CREATE TABLE went away with the failure.
+    assert not relation_exists(fresh_db, "b")
+    assert record.failed and record.finished_at is None and record.rolled_back_at is None
+    assert record.applied_steps_count == 0
+    message = str(caught.value)
+    assert message.startswith("A migration failed to apply. New migrations cannot be applied before")
+    assert "Migration name: 20240101000000_dup\n\nDatabase error code: 42P07\n\n" in message
+    assert 'Database error:\nERROR: relation "a" already exists\n\n' in message
+    assert 'DbError { severity: "ERROR", parsed_severity: Some(Error), code: SqlState(E42P07), ' in message
+    assert 'message: "relation \\"a\\" already exists"' in message
+    assert record.logs == message
+
+
+def test_error_position_is_shown_with_numbered_lines(fresh_db: str) -> None:
+    script = "-- AlterTable\nSELECT 1;\nSELEC 2;\n"
+    with psycopg.connect(fresh_db, autocommit=True) as conn, pytest.raises(ApplyError) as caught:
+        table.run_script(conn, "m", script)
+    assert caught.value.database_error_code == "42601"
+    expected = (
+        'ERROR: syntax error at or near "SELEC"\n\n'
+        "Position:\n  0\n  1 -- AlterTable\n  2 SELECT 1;\n  3 SELEC 2;"
+    )
+    assert expected in caught.value.database_error
+    assert "position: Some(Original(25))" in caught.value.database_error
+
+
+def test_error_position_keeps_only_five_previous_lines() -> None:
+    script = "\n".join(f"l{i}" for i in range(1, 10))
+    assert error_position(script, script.index("l8") + 1) == (
+        "\n\nPosition:\n  3 l3\n  4 l4\n  5 l5\n  6 l6\n  7 l7\n  8 l8"
+    )
+
+
+def test_concurrently_alone_runs_outside_a_transaction(fresh_db: str) -> None:
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        table.initialize(conn)
+        conn.execute("CREATE TABLE a (id int)")
+        script = "-- CreateIndex\nCREATE INDEX CONCURRENTLY a_id_idx ON a(id);\n"
+        table.apply_migration(conn, "m", script, "e" * 64)
+    assert relation_exists(fresh_db, "a_id_idx")
+
+
+def test_concurrently_beside_other_statements_fails_like_prisma(fresh_db: str) -> None:
+    script = "CREATE TABLE b (id int);\nCREATE INDEX CONCURRENTLY b_id_idx ON b(id);\n"
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        table.initialize(conn)
+        with pytest.raises(ApplyError) as caught:
+            table.apply_migration(conn, "m", script, "f" * 64)
+    assert caught.value.database_error_code == "25001"
+    assert "CREATE INDEX CONCURRENTLY cannot run inside a transaction block" in str(caught.value)
+    assert not relation_exists(fresh_db, "b")
+
+
+def test_explicit_commit_inside_a_file_keeps_what_postgres_committed(fresh_db: str) -> None:
+    script = "BEGIN;\nCREATE TABLE kept (id int);\nCOMMIT;\nCREATE TABLE kept (id int);\n"
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        table.initialize(conn)
+        with pytest.raises(ApplyError):
+            table.apply_migration(conn, "m", script, "0" * 64)
+    assert relation_exists(fresh_db, "kept")
