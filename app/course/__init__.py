@@ -1,0 +1,1 @@
+"""The course: lessons loaded from `lessons/`, rendered to HTML, served as pages."""

@@ -1,0 +1,70 @@
+"""Settings of the web app, read from `MIGRATION_LAB_*` environment variables.
+
+Other packages append their settings classes to DOCUMENTED_SETTINGS so that one test keeps the README's
+Settings table complete.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values people paste from examples: never acceptable outside development.
+INSECURE_SECRET_KEYS = {"changeme", "change-me", "secret", "dev", "development", "test", "insecure"}
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MIGRATION_LAB_", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Folder for everything the app writes.")
+    host: str = Field("127.0.0.1", description="Interface `migration-lab serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `migration-lab serve` listens on.")
+    lessons_dir: Path = Field(Path("lessons"), description="Course content folder (`NN-slug/lesson.md`).")
+    assets: Literal["cdn", "local"] = Field(
+        "cdn",
+        description="`cdn`: htmx and mermaid from jsDelivr with SRI hashes; "
+        "`local`: the copies `make assets` put in `static/vendor/`.",
+    )
+    secret_key: str = Field(
+        "",
+        description="Key signing cookies. Empty: one is generated once and kept in `DATA_DIR/secret_key`.",
+    )
+    environment: Literal["development", "production"] = Field(
+        "development",
+        description="`production` refuses a short or well-known `SECRET_KEY`.",
+    )
+
+
+DOCUMENTED_SETTINGS: list[type[BaseSettings]] = [Settings]
+
+
+class InsecureSettingsError(ValueError):
+    pass
+
+
+def prepare(settings: Settings) -> Settings:
+    """Create the data folder and settle the secret key; returns the settings the app runs with."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key = settings.secret_key or _persisted_secret_key(settings.data_dir / "secret_key")
+    weak = key.lower() in INSECURE_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH
+    if weak and settings.environment == "production":
+        raise InsecureSettingsError(
+            f"MIGRATION_LAB_SECRET_KEY is too weak for production: use at least {MIN_SECRET_KEY_LENGTH} "
+            "random characters (for example `python -c 'import secrets; print(secrets.token_urlsafe(48))'`), "
+            "or leave it empty to have one generated in the data folder."
+        )
+    return settings.model_copy(update={"secret_key": key})
+
+
+def _persisted_secret_key(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key
