@@ -21,7 +21,10 @@ from pathlib import Path
 from psycopg.conninfo import make_conninfo
 
 DEBIAN_BIN_GLOB = "/usr/lib/postgresql/*/bin"
-UNPRIVILEGED_USER = "nobody"
+# PostgreSQL refuses to run as root. A dedicated system user keeps the cluster's files apart from
+# anything else `nobody` may own; machines without `useradd` fall back to `nobody`.
+SYSTEM_USER = "migration-lab"
+FALLBACK_USER = "nobody"
 TMPFS = Path("/dev/shm")
 TMPFS_MIN_FREE = 512 * 1024 * 1024
 
@@ -116,7 +119,7 @@ class EmbeddedCluster:
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._run_as = pwd.getpwnam(UNPRIVILEGED_USER) if os.geteuid() == 0 else None
+        self._run_as = unprivileged_user() if os.geteuid() == 0 else None
         self._clean_leftover()
         self.root.mkdir(parents=True, exist_ok=True)
         self.socket_dir.mkdir(exist_ok=True)
@@ -159,6 +162,8 @@ class EmbeddedCluster:
         if pidfile.exists():
             try:
                 pid = int(pidfile.read_text().splitlines()[0])
+                if not _is_postmaster_of(pid, self.pgdata):
+                    raise ProcessLookupError(pid)  # a stale file: the pid now names another process
                 os.kill(pid, signal.SIGQUIT)
                 for _ in range(50):
                     os.kill(pid, 0)
@@ -192,4 +197,34 @@ class EmbeddedCluster:
             raise ClusterError(
                 f"PostgreSQL failed to {what} (exit {proc.returncode}) in {self.root}:\n"
                 f"{proc.stderr.strip()}\n{tail}".rstrip()
+                + "\nFix the cause above (free space, a port or permission problem), or use an existing "
+                "server with MIGRATION_LAB_SANDBOX=server and MIGRATION_LAB_SANDBOX_URL."
             )
+
+
+def unprivileged_user() -> pwd.struct_passwd:
+    """The system user the cluster runs as when we are root, created on first use when possible."""
+    try:
+        return pwd.getpwnam(SYSTEM_USER)
+    except KeyError:
+        pass
+    useradd = shutil.which("useradd")
+    if useradd:
+        subprocess.run(
+            [useradd, "--system", "--no-create-home", "--home-dir", "/nonexistent",
+             "--shell", "/usr/sbin/nologin", SYSTEM_USER],
+            capture_output=True,
+        )
+        try:
+            return pwd.getpwnam(SYSTEM_USER)
+        except KeyError:
+            pass
+    return pwd.getpwnam(FALLBACK_USER)
+
+
+def _is_postmaster_of(pid: int, pgdata: Path) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return not Path("/proc").is_dir()  # no /proc to check against: trust the pid file
+    return any(arg == str(pgdata).encode() for arg in cmdline)

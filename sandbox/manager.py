@@ -1,0 +1,342 @@
+"""SandboxManager: the one object the app holds. It starts a provider, hands out workspaces (warm when it
+can), rebuilds lost ones under the same id, and runs the warm pool and the reaper in the background."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from sandbox import names
+from sandbox.cluster import EmbeddedCluster
+from sandbox.config import SandboxSettings
+from sandbox.pool import WarmPool
+from sandbox.providers import Provider, SandboxError, Server, make_provider
+from sandbox.reaper import Reaper
+from sandbox.registry import MemoryRegistry, PgRegistry, Registry, WorkspaceInfo
+from sandbox.workspace import RoleLimits, Workspace, create_objects, databases_of, drop_objects
+
+log = logging.getLogger(__name__)
+
+SECRET_FILE = "sandbox-secret"
+# A registry row whose role never appeared is a creation that died half-way, once it is this old.
+LOST_AFTER_S = 120
+LOCK_STRIPES = 64
+
+
+class SandboxManager:
+    def __init__(self, provider: Provider, settings: SandboxSettings, secret: str) -> None:
+        self.provider = provider
+        self.settings = settings
+        self.prefix = settings.sandbox_prefix
+        self._secret = secret.encode()
+        self.limits = RoleLimits(
+            statement_timeout_ms=settings.statement_timeout_ms,
+            lock_timeout_ms=settings.lock_timeout_ms,
+            idle_in_transaction_timeout_ms=settings.idle_in_transaction_timeout_ms,
+            temp_file_limit_kb=settings.temp_file_limit_kb,
+            work_mem_kb=settings.work_mem_kb,
+            connection_limit=settings.connection_limit,
+        )
+        self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sandbox")
+        self._registry: Registry | None = None
+        # Striped: building, dropping and rebuilding one workspace never overlap in this process.
+        self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        self.pool = WarmPool(settings.pool_size, lambda: self.registry.count_pooled(), self._build_pooled)
+        self.reaper = Reaper(self.sweep, self.watchdog, settings.reaper_interval_seconds)
+
+    @classmethod
+    def from_settings(
+        cls, settings: SandboxSettings | None = None, data_dir: Path = Path("data"), secret: str | None = None
+    ) -> SandboxManager:
+        settings = settings or SandboxSettings()
+        secret = secret or settings.sandbox_secret or load_or_create_secret(data_dir)
+        return cls(make_provider(settings, data_dir), settings, secret)
+
+    @classmethod
+    def over_cluster(
+        cls, cluster: EmbeddedCluster, settings: SandboxSettings | None = None, secret: str | None = None
+    ) -> SandboxManager:
+        """Workspaces on a cluster that someone else started and stops (a test session's)."""
+        from sandbox.providers.embedded import EmbeddedProvider
+
+        settings = settings or SandboxSettings(pool_size=0)
+        return cls(EmbeddedProvider.over(cluster), settings, secret or secrets.token_urlsafe(32))
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self, background: bool = True) -> None:
+        """Start the provider; with `background`, also the warm-pool refiller and the reaper."""
+        self.provider.start()
+        if self.provider.shared:
+            self._registry = PgRegistry(self._shared_server(), self.prefix)
+        else:
+            self._registry = MemoryRegistry()
+        self._registry.ensure()
+        if background:
+            self.pool.start()
+            self.reaper.start()
+
+    def stop(self) -> None:
+        self.pool.stop()
+        self.reaper.stop()
+        self._executor.shutdown(wait=True)
+        self.provider.stop()
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            raise SandboxError("The sandbox manager is not started: call start() first.")
+        return self._registry
+
+    # -- workspaces --------------------------------------------------------------------------------
+
+    def create_workspace(self) -> Workspace:
+        """A new workspace: from the warm pool when it has one (one UPDATE), else built cold."""
+        if self.settings.pool_size > 0:
+            workspace_id = self.registry.claim()
+            if workspace_id is not None:
+                self.pool.taken()
+                server = self.provider.server_for(workspace_id, create=False)
+                if server is not None:
+                    return self._handle(workspace_id, server)
+                self.registry.remove(workspace_id)
+            self.pool.taken()
+        return self._build(names.new_workspace_id(), "active")
+
+    def open_workspace(self, workspace_id: str) -> Workspace | None:
+        """The workspace if it exists (marking it used), else None: see `ensure_workspace`."""
+        names.check_workspace_id(workspace_id)
+        info = self.registry.get(workspace_id)
+        server = self.provider.server_for(workspace_id, create=False) if info else None
+        if info is None or server is None:
+            return None
+        self.registry.touch(workspace_id)
+        return self._handle(workspace_id, server)
+
+    def ensure_workspace(self, workspace_id: str) -> tuple[Workspace, bool]:
+        """The workspace, rebuilt empty under the same id (same role, password and URLs) when its
+        databases were reaped or lost in a restart; the flag says whether it was rebuilt."""
+        names.check_workspace_id(workspace_id)
+        with self._lock_for(workspace_id):
+            info = self.registry.get(workspace_id)
+            server = self.provider.server_for(workspace_id, create=False) if info else None
+            if info is not None and server is not None:
+                with server.admin_connection() as conn:
+                    present = set(databases_of(conn, self.prefix, workspace_id))
+                if all(names.db_name(self.prefix, workspace_id, env) in present for env in names.ENVS):
+                    self.registry.touch(workspace_id)
+                    return self._handle(workspace_id, server), False
+            self._drop_unlocked(workspace_id)
+            return self._build_unlocked(workspace_id, "active"), True
+
+    def drop_workspace(self, workspace_id: str) -> None:
+        """Drop the workspace's databases, backups and role. Dropping a missing workspace does nothing."""
+        names.check_workspace_id(workspace_id)
+        with self._lock_for(workspace_id):
+            self._drop_unlocked(workspace_id)
+
+    def touch(self, workspace_id: str) -> None:
+        """Mark the workspace used now, so that the reaper leaves it alone for another TTL."""
+        self.registry.touch(names.check_workspace_id(workspace_id))
+
+    def list_workspaces(self) -> list[WorkspaceInfo]:
+        return self.registry.all()
+
+    def fill_pool(self) -> int:
+        """Fill the warm pool now (the background thread does this by itself); returns how many were built."""
+        return self.pool.fill()
+
+    # -- reaping -----------------------------------------------------------------------------------
+
+    def reap_idle(self, idle_seconds: float | None = None) -> list[str]:
+        """Drop workspaces unused for the TTL; the app keeps their state and calls ensure_workspace."""
+        ttl = self.settings.workspace_ttl_seconds if idle_seconds is None else idle_seconds
+        reaped = []
+        for workspace_id in self.registry.idle(ttl):
+            with self._lock_for(workspace_id):
+                if workspace_id in self.registry.idle(ttl):  # not touched meanwhile
+                    self._drop_unlocked(workspace_id)
+                    reaped.append(workspace_id)
+        return reaped
+
+    def remove_orphans(self) -> list[str]:
+        """Drop roles and databases of this prefix that no registered workspace owns (a crash between
+        creating and registering, or a registry lost with the app's data), and forget registered
+        workspaces whose role is gone. Returns the ids whose objects were dropped."""
+        known = {info.id for info in self.registry.all()}
+        if not self.provider.shared:
+            return self.provider.stray_workspaces(known)
+        server = self._shared_server()
+        start = self.prefix + "_"
+        with server.admin_connection() as conn:
+            found = conn.execute(
+                "SELECT rolname FROM pg_roles WHERE left(rolname, %s) = %s"
+                " UNION SELECT datname FROM pg_database WHERE left(datname, %s) = %s",
+                (len(start), start, len(start), start),
+            ).fetchall()
+        on_server = {wid for (name,) in found if (wid := names.workspace_of(self.prefix, name))}
+        orphans = sorted(on_server - known)
+        for workspace_id in orphans:
+            with self._lock_for(workspace_id):
+                if self.registry.get(workspace_id) is None:
+                    drop_objects(server, self._executor, self.prefix, workspace_id)
+        with server.admin_connection() as conn:
+            conn.execute(
+                "DELETE FROM migration_lab_sandbox.workspaces w WHERE prefix = %s"
+                " AND created_at < now() - make_interval(secs => %s)"
+                " AND NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = w.prefix || '_' || w.id)",
+                (self.prefix, LOST_AFTER_S),
+            )
+        return orphans
+
+    def sweep(self) -> None:
+        """One round of the reaper: idle workspaces, then orphans."""
+        reaped = self.reap_idle()
+        orphans = self.remove_orphans()
+        if reaped or orphans:
+            log.info("sandbox reaper: dropped idle %s, orphans %s", reaped, orphans)
+
+    def watchdog(self) -> int:
+        """Cancel learner queries running over twice the statement timeout, end sessions idle in a
+        transaction over twice that timeout (learners can SET both lower limits away). Returns how many."""
+        if not self.provider.shared:
+            return 0  # one container per workspace: the role defaults are all there is
+        start = self.prefix + "_"
+        with self._shared_server().admin_connection() as conn:
+            rows = conn.execute(
+                "SELECT CASE WHEN state = 'active' THEN pg_cancel_backend(pid)"
+                " ELSE pg_terminate_backend(pid) END"
+                " FROM pg_stat_activity WHERE left(usename, %s) = %s AND ("
+                "  (state = 'active' AND now() - query_start > make_interval(secs => %s))"
+                "  OR (state LIKE 'idle in transaction%%'"
+                "      AND now() - state_change > make_interval(secs => %s)))",
+                (
+                    len(start),
+                    start,
+                    2 * self.settings.statement_timeout_ms / 1000,
+                    2 * self.settings.idle_in_transaction_timeout_ms / 1000,
+                ),
+            ).fetchall()
+        return len(rows)
+
+    # -- template databases (exercise seeds) ---------------------------------------------------------
+
+    def create_template(self, name: str, setup_sql: str = "") -> str:
+        """(Re)create a template database owned by the admin and run `setup_sql` in it; returns the
+        database name to pass to `Workspace.create_env_from_template`. Close your sessions on it before
+        copying: PostgreSQL copies only databases nobody is connected to."""
+        dbname = names.template_db_name(self.prefix, name)
+        server = self._shared_server("Template databases")
+        with server.admin_connection() as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(dbname)))
+            conn.execute(
+                sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(dbname))
+            )
+        if setup_sql.strip():
+            with psycopg.connect(server.admin_conninfo(dbname), autocommit=True) as conn:
+                conn.execute(setup_sql.encode())  # bytes: several statements, no parameters
+        return dbname
+
+    def template_exists(self, name: str) -> bool:
+        dbname = names.template_db_name(self.prefix, name)
+        with self._shared_server("Template databases").admin_connection() as conn:
+            return (
+                conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone() is not None
+            )
+
+    def template_conninfo(self, name: str) -> str:
+        return self._shared_server("Template databases").admin_conninfo(
+            names.template_db_name(self.prefix, name)
+        )
+
+    def drop_template(self, name: str) -> None:
+        dbname = names.template_db_name(self.prefix, name)
+        with self._shared_server("Template databases").admin_connection() as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def password_for(self, workspace_id: str) -> str:
+        """Derived from the secret, so a workspace rebuilt after a restart keeps its URLs."""
+        digest = hmac.new(self._secret, f"{self.prefix}:{workspace_id}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode()[:32]
+
+    def _handle(self, workspace_id: str, server: Server) -> Workspace:
+        return Workspace(workspace_id, self.prefix, self.password_for(workspace_id), server, self._executor)
+
+    def _build_pooled(self) -> None:
+        self._build(names.new_workspace_id(), "pool")
+
+    def _build(self, workspace_id: str, state: str) -> Workspace:
+        with self._lock_for(workspace_id):
+            return self._build_unlocked(workspace_id, state)
+
+    def _build_unlocked(self, workspace_id: str, state: str) -> Workspace:
+        server = self.provider.server_for(workspace_id, create=True)
+        assert server is not None
+        self.registry.add(workspace_id, state)
+        try:
+            create_objects(
+                server,
+                self._executor,
+                self.prefix,
+                workspace_id,
+                self.password_for(workspace_id),
+                self.limits,
+            )
+        except Exception as exc:
+            try:
+                self._drop_unlocked(workspace_id)
+            except Exception:
+                log.exception("cleaning up the half-built workspace %s failed", workspace_id)
+            if isinstance(exc, psycopg.Error):
+                raise SandboxError(f"Could not create workspace {workspace_id}: {str(exc).strip()}") from exc
+            raise
+        return self._handle(workspace_id, server)
+
+    def _drop_unlocked(self, workspace_id: str) -> None:
+        server = self.provider.server_for(workspace_id, create=False)
+        if server is not None:
+            drop_objects(server, self._executor, self.prefix, workspace_id)
+        self.registry.remove(workspace_id)
+        self.provider.release(workspace_id)
+
+    def _shared_server(self, feature: str = "") -> Server:
+        if not self.provider.shared:
+            raise SandboxError(
+                f"{feature or 'This'} needs a shared server: use the embedded or server provider."
+            )
+        server = self.provider.server_for("shared", create=False)
+        assert server is not None
+        return server
+
+    @contextmanager
+    def _lock_for(self, workspace_id: str) -> Iterator[None]:
+        with self._locks[hash(workspace_id) % LOCK_STRIPES]:
+            yield
+
+
+def load_or_create_secret(data_dir: Path) -> str:
+    """The secret workspace passwords derive from, created once per data dir (mode 0600)."""
+    path = data_dir / SECRET_FILE
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret + "\n")
+    return secret

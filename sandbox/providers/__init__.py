@@ -1,0 +1,25 @@
+"""Sandbox providers: where workspace databases live (`MIGRATION_LAB_SANDBOX`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sandbox.config import SandboxSettings
+from sandbox.providers.base import Provider, SandboxError, Server
+
+
+def make_provider(settings: SandboxSettings, data_dir: Path) -> Provider:
+    if settings.sandbox == "embedded":
+        from sandbox.providers.embedded import EmbeddedProvider
+
+        return EmbeddedProvider.create(data_dir, pg_bin=settings.pg_bin)
+    if settings.sandbox == "server":
+        from sandbox.providers.server import ServerProvider
+
+        return ServerProvider(settings.sandbox_url)
+    from sandbox.providers.docker import DockerProvider
+
+    return DockerProvider(settings.docker_image, settings.sandbox_prefix)
+
+
+__all__ = ["Provider", "SandboxError", "Server", "make_provider"]

@@ -1,0 +1,110 @@
+"""A PostgreSQL server as the sandbox sees it: how the admin, the app and learners reach it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Protocol
+from urllib.parse import quote
+
+import psycopg
+from psycopg.conninfo import make_conninfo
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+log = logging.getLogger(__name__)
+
+
+class SandboxError(RuntimeError):
+    """The sandbox cannot do what was asked; the message says why and what to do."""
+
+
+@dataclass
+class Server:
+    """One server. `admin` holds connection parameters of a role that can create roles and databases.
+
+    The app reaches workspace databases through `app_host` (a Unix socket for the embedded cluster: no TCP
+    overhead); learners are shown URLs with `public_host`.
+    """
+
+    admin: dict[str, str | int]
+    admin_db: str
+    app_host: str
+    app_port: int
+    public_host: str
+    public_port: int
+    _pool: ConnectionPool | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _facts: dict[str, object] = field(default_factory=dict, repr=False)
+
+    def admin_conninfo(self, dbname: str | None = None) -> str:
+        return make_conninfo("", **self.admin, dbname=dbname or self.admin_db)
+
+    def role_conninfo(self, role: str, password: str, dbname: str) -> str:
+        return make_conninfo(
+            host=self.app_host, port=self.app_port, user=role, password=password, dbname=dbname
+        )
+
+    def url(self, role: str, password: str, dbname: str) -> str:
+        return (
+            f"postgresql://{role}:{quote(password, safe='')}@{self.public_host}:{self.public_port}/{dbname}"
+        )
+
+    @contextmanager
+    def admin_connection(self) -> Iterator[psycopg.Connection]:
+        """An autocommit admin connection to the admin database, from a small pool (CREATE DATABASE
+        cannot run inside a transaction, and connecting costs more than the statements we run)."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ConnectionPool(
+                    self.admin_conninfo(),
+                    min_size=2,
+                    max_size=10,
+                    kwargs={"autocommit": True},
+                    name="sandbox-admin",
+                    open=True,
+                    timeout=30,
+                )
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except PoolTimeout as exc:
+            raise SandboxError(f"No admin connection to the sandbox server within 30 s: {exc}") from exc
+
+    def fact(self, name: str) -> object:
+        """Server facts read once: `superuser` (is the admin one), `version` (server_version_num)."""
+        if name not in self._facts:
+            with self.admin_connection() as conn:
+                row = conn.execute(
+                    "SELECT rolsuper, current_setting('server_version_num')::int"
+                    " FROM pg_roles WHERE rolname = current_user"
+                ).fetchone()
+            assert row is not None
+            self._facts.update(superuser=row[0], version=row[1])
+        return self._facts[name]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
+
+
+class Provider(Protocol):
+    """Where workspaces live. `shared` providers hold every workspace on one server, which also keeps
+    the registry of workspaces; the docker provider gives each workspace its own server."""
+
+    name: str
+    shared: bool
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def server_for(self, workspace_id: str, create: bool) -> Server | None: ...
+
+    def release(self, workspace_id: str) -> None: ...
+
+    def stray_workspaces(self, known: set[str]) -> list[str]: ...

@@ -1,0 +1,64 @@
+"""The embedded provider: a PostgreSQL cluster that this process starts, owns and stops."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+
+from sandbox.cluster import EmbeddedCluster
+from sandbox.providers.base import Server
+
+
+class EmbeddedProvider:
+    name = "embedded"
+    shared = True
+
+    def __init__(self, cluster: EmbeddedCluster, owns_cluster: bool = True) -> None:
+        self.cluster = cluster
+        self.owns_cluster = owns_cluster
+        self._server: Server | None = None
+
+    @classmethod
+    def create(cls, data_dir: Path, pg_bin: str | None = None) -> EmbeddedProvider:
+        return cls(EmbeddedCluster.create(data_dir, name="sandbox", pg_bin=pg_bin))
+
+    @classmethod
+    def over(cls, cluster: EmbeddedCluster) -> EmbeddedProvider:
+        """Use a cluster someone else started and will stop (the test session's, for instance)."""
+        return cls(cluster, owns_cluster=False)
+
+    def start(self) -> None:
+        if self.owns_cluster:
+            self.cluster.start()
+        # Workspace roles have no business in the admin database (it holds the registry) nor in
+        # template1 (a session there would block CREATE DATABASE for everyone).
+        with psycopg.connect(self.cluster.admin_conninfo(), autocommit=True) as conn:
+            conn.execute("REVOKE CONNECT, TEMPORARY ON DATABASE postgres, template1 FROM PUBLIC")
+        socket_dir = str(self.cluster.socket_dir)
+        self._server = Server(
+            admin={"host": socket_dir, "port": self.cluster.port, "user": self.cluster.superuser},
+            admin_db="postgres",
+            app_host=socket_dir,
+            app_port=self.cluster.port,
+            public_host="127.0.0.1",
+            public_port=self.cluster.port,
+        )
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        if self.owns_cluster:
+            self.cluster.stop(wipe=True)
+
+    def server_for(self, workspace_id: str, create: bool) -> Server:
+        if self._server is None:
+            raise RuntimeError("the embedded provider is not started")
+        return self._server
+
+    def release(self, workspace_id: str) -> None:
+        """Workspaces share the cluster: nothing to give back."""
+
+    def stray_workspaces(self, known: set[str]) -> list[str]:
+        return []
