@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 # Each module exposes `register(subparsers)`, adding parsers whose `func(args) -> int` runs them.
 COMMAND_MODULES: list[str] = [
     "app.bench.cli",
+    "app.serve_cli",
 ]
 
 

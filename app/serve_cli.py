@@ -1,0 +1,67 @@
+"""`migration-lab serve` (the web app) and `migration-lab lessons check` (validate the course content)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from app.course.loader import Course
+from app.course.problems import Problem
+from app.settings import Settings
+
+# More content checks (the exercises' proofs) append here: each takes the lessons folder, returns problems.
+CONTENT_CHECKS: list[Callable[[Path], list[Problem]]] = []
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    serve = subparsers.add_parser("serve", help="serve the course (http://127.0.0.1:8000 by default)")
+    serve.add_argument("--host", help="interface to listen on (MIGRATION_LAB_HOST)")
+    serve.add_argument("--port", type=int, help="port to listen on (MIGRATION_LAB_PORT)")
+    serve.add_argument("--data-dir", help="folder for everything the app writes (MIGRATION_LAB_DATA_DIR)")
+    serve.add_argument("--lessons", metavar="DIR", help="course content folder (MIGRATION_LAB_LESSONS_DIR)")
+    serve.add_argument("--reload", action="store_true", help="restart when code changes (development)")
+    serve.set_defaults(func=run_serve)
+
+    lessons = subparsers.add_parser("lessons", help="course content tools")
+    actions = lessons.add_subparsers(dest="lessons_command", metavar="ACTION", required=True)
+    check = actions.add_parser("check", help="report every content problem with file and line")
+    check.add_argument("--lessons", metavar="DIR", help="course content folder (MIGRATION_LAB_LESSONS_DIR)")
+    check.set_defaults(func=run_check)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    # Options travel as environment variables, so that the reloader's fresh process sees them too.
+    overrides = {"HOST": args.host, "PORT": args.port, "DATA_DIR": args.data_dir, "LESSONS_DIR": args.lessons}
+    for name, value in overrides.items():
+        if value is not None:
+            os.environ[f"MIGRATION_LAB_{name}"] = str(value)
+    settings = Settings()
+    uvicorn.run(
+        "app.main:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        reload=args.reload,
+        reload_dirs=["app", "sandbox", "templates"] if args.reload else None,
+    )
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    lessons_dir = Path(args.lessons) if args.lessons else Settings().lessons_dir
+    course = Course(lessons_dir)
+    problems = course.problems()
+    for check in CONTENT_CHECKS:
+        problems += check(lessons_dir)
+    for problem in problems:
+        print(problem)
+    lessons = course.lessons()
+    available = sum(lesson.available for lesson in lessons)
+    summary = f"{len(lessons)} lessons, {available} available, {len(problems)} problems in {lessons_dir}"
+    print(summary, file=sys.stderr if problems else sys.stdout)
+    return 1 if problems else 0
