@@ -150,7 +150,8 @@ def _diagnose(
     migrations: Sequence[Migration], records: Sequence[MigrationRecord], has_table: bool
 ) -> _Diagnosis:
     names = {m.name for m in migrations}
-    recorded = {r.migration_name for r in records}
+    # Rolled-back rows do not count: Prisma applies those migrations again.
+    recorded = {r.migration_name for r in records if r.rolled_back_at is None}
     edited = []
     for m in migrations:
         live = [r for r in records if r.migration_name == m.name and r.rolled_back_at is None]

@@ -30,8 +30,10 @@ def test_table_has_prismas_exact_columns(fresh_db: str) -> None:
         ("started_at", "timestamp with time zone", None, "NO", "now()"),
         ("applied_steps_count", "integer", None, "NO", "0"),
     ]
-    assert query(fresh_db, "SELECT conname FROM pg_constraint WHERE contype = 'p' "
-                 "AND conrelid = '_prisma_migrations'::regclass") == [("_prisma_migrations_pkey",)]
+    assert query(
+        fresh_db,
+        "SELECT conname FROM pg_constraint WHERE contype = 'p' AND conrelid = '_prisma_migrations'::regclass",
+    ) == [("_prisma_migrations_pkey",)]
 
 
 def test_initialize_refuses_a_schema_prisma_never_managed(fresh_db: str) -> None:
