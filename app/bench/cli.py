@@ -9,7 +9,9 @@ import sys
 from app.bench.core import Measurement, render_json, render_table
 
 # Each suite module exposes `run(n: int) -> list[Measurement]`.
-SUITES: dict[str, str] = {}
+SUITES: dict[str, str] = {
+    "lesson_page": "app.bench.lesson_page",
+}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
