@@ -32,7 +32,7 @@ def solution_history(exercise: Exercise) -> list[Migration]:
     return [*exercise.start.migrations, *created]
 
 
-def _deploy(dbs: GradingDatabases, database: str, history: list[Migration]) -> str | None:
+def deploy_history(dbs: GradingDatabases, database: str, history: list[Migration]) -> str | None:
     with dbs.connect(database) as conn:
         done = {row["migration_name"] for row in applied_migrations(conn) if row["finished_at"]}
         for migration in history:
@@ -59,7 +59,7 @@ def play_solution(dbs: GradingDatabases, exercise: Exercise) -> GradeResult:
     history = solution_history(exercise)
     with learner_envs(dbs, exercise) as envs:
         for env in ["dev", *exercise.solution.deployments]:
-            if error := _deploy(dbs, envs[env], history):
+            if error := deploy_history(dbs, envs[env], history):
                 return GradeResult(problem=f"the solution does not deploy to {env}: {error}")
         conninfo = {env: dbs.conninfo(name) for env, name in envs.items()}
         return grade(exercise, Submission(history, exercise.solution.answers, conninfo), dbs)

@@ -1,0 +1,50 @@
+"""Exercises from the real content and grading databases on the session's PostgreSQL cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from app.exercises.databases import GradingDatabases
+from app.exercises.grading import GradeResult, Submission, grade
+from app.exercises.loader import load_exercises
+from app.exercises.model import Exercise, Migration
+from app.exercises.prove import deploy_history, learner_envs
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "exercises"
+
+
+@pytest.fixture(scope="session")
+def grading_dbs(pg_cluster) -> Iterator[GradingDatabases]:
+    dbs = GradingDatabases(pg_cluster.admin_conninfo())
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture(scope="session")
+def exercises(repo_root: Path) -> dict[str, Exercise]:
+    loaded = load_exercises(repo_root / "lessons")
+    assert loaded.problems == []
+    return loaded.by_id()
+
+
+@contextmanager
+def workspace(dbs: GradingDatabases, exercise: Exercise, history: list[Migration], deploy: list[str]):
+    """A learner's dev/staging/prod from the start state, with `history` created (dev) and deployed."""
+    with learner_envs(dbs, exercise) as envs:
+        for env in ["dev", *deploy]:
+            assert deploy_history(dbs, envs[env], history) is None
+        yield {env: dbs.conninfo(name) for env, name in envs.items()}
+
+
+@pytest.fixture
+def grade_with(grading_dbs) -> Callable[..., GradeResult]:
+    def run(exercise: Exercise, new: list[Migration], deploy=(), answers=None) -> GradeResult:
+        history = [*exercise.start.migrations, *new]
+        with workspace(grading_dbs, exercise, history, list(deploy)) as conninfo:
+            return grade(exercise, Submission(history, answers or {}, conninfo), grading_dbs)
+
+    return run
