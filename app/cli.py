@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 COMMAND_MODULES: list[str] = [
     "app.bench.cli",
     "app.serve_cli",
+    "sandbox.migrate.cli",
 ]
 
 
