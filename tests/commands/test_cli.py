@@ -1,0 +1,105 @@
+"""`migration-lab migrate …` and `migration-lab diff` end to end on a folder in a temporary directory."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+
+from .helpers import query, relation_exists
+
+SCHEMA = """datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+model User {
+  id    Int    @id @default(autoincrement())
+  email String @unique
+}
+"""
+
+
+def write_migration(root: Path, name: str, sql: str) -> None:
+    folder = root / "prisma" / "migrations" / name
+    folder.mkdir(parents=True)
+    (folder / "migration.sql").write_text(sql)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "prisma").mkdir()
+    (tmp_path / "prisma" / "schema.prisma").write_text(SCHEMA)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdin", io.StringIO())  # not a terminal: no prompt
+    return tmp_path
+
+
+def test_deploy_status_resolve_reset_on_a_folder(
+    project: Path, fresh_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_migration(project, "20240101000000_init", "CREATE TABLE a (id int);\n")
+    assert main(["migrate", "status", "--url", fresh_db]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(
+        'Prisma schema loaded from prisma/schema.prisma\nDatasource "db": PostgreSQL database'
+    )
+    assert "Following migration have not yet been applied:\n20240101000000_init" in out
+
+    assert main(["migrate", "deploy", "--url", fresh_db]) == 0
+    assert "All migrations have been successfully applied." in capsys.readouterr().out
+    assert main(["migrate", "status", "--url", fresh_db]) == 0
+    assert "Database schema is up to date!" in capsys.readouterr().out
+
+    write_migration(project, "20240102000000_broken", "CREATE TABLE b (id int);\nSELECT 1/0;\n")
+    assert main(["migrate", "deploy", "--url", fresh_db]) == 1
+    err = capsys.readouterr().err
+    assert "Error: P3018" in err and "Database error code: 22012" in err
+    assert main(["migrate", "deploy", "--url", fresh_db]) == 1
+    assert "Error: P3009" in capsys.readouterr().err
+
+    assert main(["migrate", "resolve", "--rolled-back", "20240102000000_broken", "--url", fresh_db]) == 0
+    assert "Migration 20240102000000_broken marked as rolled back." in capsys.readouterr().out
+    (project / "prisma/migrations/20240102000000_broken/migration.sql").write_text(
+        "CREATE TABLE b (id int);\n"
+    )
+    assert main(["migrate", "deploy", "--url", fresh_db]) == 0
+    assert relation_exists(fresh_db, "b")
+    capsys.readouterr()
+
+    assert main(["migrate", "reset", "--url", fresh_db]) == 1
+    assert "Use --force to run this command without user interaction." in capsys.readouterr().err
+    assert main(["migrate", "reset", "--force", "--url", fresh_db]) == 0
+    assert "Database reset successful" in capsys.readouterr().out
+    assert query(fresh_db, "SELECT count(*) FROM _prisma_migrations") == [(2,)]
+
+
+def test_database_url_comes_from_the_environment(
+    project: Path, fresh_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", fresh_db)
+    assert main(["migrate", "deploy"]) == 0
+    assert "No migration found in prisma/migrations" in capsys.readouterr().out
+    monkeypatch.delenv("DATABASE_URL")
+    assert main(["migrate", "deploy"]) == 1
+    assert "Environment variable not found: DATABASE_URL." in capsys.readouterr().err
+
+
+def test_schema_option_points_at_another_folder(
+    project: Path, fresh_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = project / "db"
+    (other / "migrations" / "20240101000000_x").mkdir(parents=True)
+    (other / "migrations" / "20240101000000_x" / "migration.sql").write_text("CREATE TABLE x (id int);\n")
+    assert main(["migrate", "deploy", "--schema", str(other / "schema.prisma"), "--url", fresh_db]) == 0
+    assert relation_exists(fresh_db, "x")
+
+
+def test_diff_needs_two_sources(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diff", "--from-empty"]) == 1
+    assert "expected 1 schema file(s), got 0" in capsys.readouterr().err
+    assert main(["diff", "--from-empty", "nothere.prisma"]) == 1
+    assert "Could not find the schema file nothere.prisma" in capsys.readouterr().err
