@@ -10,6 +10,7 @@ from app.state.db import StateDB, default_database_url, open_state
 # Imported for their side effect of registering tables on Base.metadata (Alembic autogenerate uses it).
 MODEL_MODULES: list[str] = [
     "app.state.workspaces",
+    "app.state.exercises",
 ]
 
 __all__ = ["Base", "MODEL_MODULES", "StateDB", "default_database_url", "open_state"]
