@@ -11,6 +11,7 @@ from app.bench.core import Measurement, render_json, render_table
 # Each suite module exposes `run(n: int) -> list[Measurement]`.
 SUITES: dict[str, str] = {
     "lesson_page": "app.bench.lesson_page",
+    "create_migration": "app.bench.migrations",
 }
 
 

@@ -28,7 +28,8 @@ DRIFT_DETECTED = (
     "Drift detected: Your database schema is not in sync with your migration history.\n\n"
     "The following is a summary of the differences between the expected database schema given your "
     "migrations files, and the actual schema of the database.\n\n"
-    "It should be understood as the set of changes to get from the expected schema to the actual schema.\n"
+    "This summary details discrepancies by listing elements found in the current database schema but "
+    "missing in your Prisma schema, indicating the Prisma schema updates required for alignment.\n"
 )
 FIRST_TIME = (
     "\nIf you are running this the first time on an existing database, please make sure to read this "
