@@ -11,7 +11,9 @@ from sandbox import ENVS, InvalidName, SandboxError, SandboxManager, Workspace
 
 def tables(conninfo: str) -> list[str]:
     with psycopg.connect(conninfo) as conn:
-        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1").fetchall()
+        rows = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+        ).fetchall()
     return [row[0] for row in rows]
 
 
@@ -43,8 +45,7 @@ def test_warm_pool_hands_out_a_prebuilt_workspace_and_refills(manager: SandboxMa
     try:
         assert ws.id in pooled
         assert {i.id: i.state for i in manager.list_workspaces()}[ws.id] == "active"
-        with psycopg.connect(ws.conninfo("dev")) as conn:
-            assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (0,)
+        assert tables(ws.conninfo("dev")) == []
         assert manager.fill_pool() == 1
     finally:
         manager.drop_workspace(ws.id)
@@ -159,8 +160,7 @@ def test_ensure_rebuilds_a_dropped_workspace_with_the_same_id_and_password(manag
 
 
 def test_ensure_rebuilds_when_one_database_was_lost(manager: SandboxManager, workspace: Workspace) -> None:
-    with psycopg.connect(workspace.admin_conninfo("dev").replace(workspace.dbname("dev"), "postgres")) as conn:
-        conn.autocommit = True
+    with psycopg.connect(workspace.server.admin_conninfo(), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE "{workspace.dbname("shadow")}"')
     _, rebuilt = manager.ensure_workspace(workspace.id)
     assert rebuilt
