@@ -103,3 +103,45 @@ def test_diff_needs_two_sources(project: Path, capsys: pytest.CaptureFixture[str
     assert "expected 1 schema file(s), got 0" in capsys.readouterr().err
     assert main(["diff", "--from-empty", "nothere.prisma"]) == 1
     assert "Could not find the schema file nothere.prisma" in capsys.readouterr().err
+
+
+def test_dev_on_a_folder_with_a_temporary_shadow(
+    project: Path, fresh_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate", "dev", "--name", "init", "--url", fresh_db]) == 0
+    out = capsys.readouterr().out
+    assert "The following migration(s) have been created and applied from new schema changes:" in out
+    [folder] = [p for p in (project / "prisma/migrations").iterdir() if p.is_dir()]
+    assert folder.name.endswith("_init")
+    assert 'CREATE TABLE "User"' in (folder / "migration.sql").read_text()
+    assert (
+        (project / "prisma/migrations/migration_lock.toml").read_text().endswith('provider = "postgresql"\n')
+    )
+    # Prisma's temporary shadow database is gone again.
+    assert (
+        query(fresh_db, "SELECT datname FROM pg_database WHERE datname LIKE 'prisma_migrate_shadow_db_%'")
+        == []
+    )
+
+    assert main(["migrate", "dev", "--url", fresh_db]) == 0
+    assert "Already in sync, no schema change or pending migration was found." in capsys.readouterr().out
+
+    query(fresh_db, """INSERT INTO "User" (email) VALUES ('a@x') RETURNING id""")
+    (project / "prisma/schema.prisma").write_text(SCHEMA.replace("  email String @unique\n", ""))
+    assert main(["migrate", "dev", "--name", "drop email", "--url", fresh_db]) == 1
+    captured = capsys.readouterr()
+    assert "You are about to drop the column `email` on the `User` table" in captured.out
+    assert "Prisma Migrate has detected that the environment is non-interactive" in captured.err
+    assert len([p for p in (project / "prisma/migrations").iterdir() if p.is_dir()]) == 1
+
+    assert main(["diff", "--from-empty", "prisma/schema.prisma"]) == 0
+    assert capsys.readouterr().out.startswith('CREATE SCHEMA IF NOT EXISTS "public";')
+
+
+def test_dev_reports_schema_errors_with_line_and_column(
+    project: Path, fresh_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "prisma/schema.prisma").write_text(SCHEMA.replace("String @unique", "Strnig @unique"))
+    assert main(["migrate", "dev", "--url", fresh_db]) == 1
+    err = capsys.readouterr().err
+    assert "Error: P1012" in err and "schema.prisma:8:" in err and "Strnig" in err
