@@ -165,8 +165,10 @@ def _render_fence(self: Any, tokens: list[Token], idx: int, options: Any, env: A
     if language == DIAGRAM_LANGUAGE:
         # The source stays readable without JavaScript; mermaid replaces it with an SVG when it loads.
         return f'<figure class="diagram"><pre class="mermaid">{escape(token.content)}</pre></figure>\n'
+    # Long lines scroll sideways: tabindex lets keyboard users scroll them too.
     if language in LEXERS:
         formatter = HtmlFormatter(cssclass="highlight", wrapcode=True)
         code = highlight(token.content, LEXERS[language](), formatter)
+        code = code.replace("<pre>", '<pre tabindex="0">', 1)
         return f'<div class="code-block" data-lang="{escape(language)}">{code}</div>\n'
-    return f'<div class="code-block"><pre><code>{escape(token.content)}</code></pre></div>\n'
+    return f'<div class="code-block"><pre tabindex="0"><code>{escape(token.content)}</code></pre></div>\n'
