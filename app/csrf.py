@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from app.errors import AppError
 from app.identity import Identity
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -17,12 +18,15 @@ FIELD_NAME = "csrf_token"
 HEADER_NAME = "X-CSRF-Token"
 
 
-class CsrfError(Exception):
+class CsrfError(AppError):
     """The request carried no valid token; shown to the learner as a 403 with a way forward."""
 
-    status_code = 403
-    title = "This form has expired"
-    message = "The page was open for too long or came from elsewhere. Reload the page and try again."
+    def __init__(self) -> None:
+        super().__init__(
+            403,
+            "This form has expired",
+            "The page was open for too long or came from elsewhere. Reload the page and try again.",
+        )
 
 
 def identity_of(request: Request) -> Identity:

@@ -38,6 +38,19 @@ class Settings(BaseSettings):
         "development",
         description="`production` refuses a short or well-known `SECRET_KEY`.",
     )
+    database_url: str = Field(
+        "",
+        description="Database of the app's own state (learners, workspaces, their migrations). Empty: a "
+        "SQLite file in `DATA_DIR`; or a PostgreSQL URL, e.g. postgresql://app:secret@db:5432/migration_lab.",
+    )
+    max_schema_bytes: int = Field(65536, ge=1024, description="Largest `schema.prisma` the sandbox accepts.")
+    max_sql_bytes: int = Field(
+        65536, ge=1024, description="Largest SQL text the SQL console (or an edited migration) accepts."
+    )
+    max_result_rows: int = Field(200, ge=1, description="Rows the SQL console shows at most per query.")
+    workspaces_per_learner: int = Field(
+        20, ge=1, description="Sandboxes one learner may create (the playground and one per lesson)."
+    )
 
 
 DOCUMENTED_SETTINGS: list[type[BaseSettings]] = [Settings]

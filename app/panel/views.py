@@ -66,6 +66,7 @@ class MigrationOutcome:
     unexecutable: list[str] = field(default_factory=list)
     message: str = ""
     output: str = ""  # the Prisma-shaped text, as the terminal would print it
+    create_only: bool = False
 
 
 @dataclass

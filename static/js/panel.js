@@ -2,6 +2,8 @@
 // problem, terminal history, and failures shown in the panel instead of being dropped by htmx.
 (function () {
   "use strict";
+  if (window.migrationLabPanel) return;  // the script tag comes back when the panel is swapped
+  window.migrationLabPanel = true;
 
   function enhanceEditor(textarea) {
     if (textarea.dataset.enhanced) return;

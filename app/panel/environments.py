@@ -1,0 +1,136 @@
+"""The databases behind a saved workspace: rebuild them from the saved state, mirror what each
+environment applied back into it, and read them for the panel's view."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import psycopg
+from psycopg import sql as pgsql
+from sqlalchemy.orm import Session
+
+from app.panel import store
+from app.panel.console import table_counts
+from app.panel.views import EnvCard, MigrationRow, MigrationState
+from app.state.workspaces import ENVIRONMENTS, EnvMigration, Workspace
+from sandbox.migrate import table
+from sandbox.migrate.commands import migrate_status
+from sandbox.migrate.history import MemoryHistory, Migration
+from sandbox.migrate.table import ApplyError, MigrationRecord
+from sandbox.workspace import Workspace as Sandbox
+
+log = logging.getLogger(__name__)
+
+STATUS_HINTS = ("To apply migrations", "During development", "Read more", "The failed migration(s) can")
+
+
+def rebuild(workspace: Workspace, sandbox: Sandbox) -> None:
+    """Re-apply to each (empty, rebuilt) environment what its saved `_prisma_migrations` rows say, and
+    restore those rows as they were: applied, failed and rolled-back history comes back unchanged."""
+    sources = {m.name: m.sql for m in workspace.migrations}
+    for env in ENVIRONMENTS:
+        records = store.records_of(workspace, env)
+        if not records:
+            continue
+        with psycopg.connect(sandbox.conninfo(env), autocommit=True) as conn:
+            table.create_table(conn)
+            for record in records:
+                applied = record.finished_at is not None and record.rolled_back_at is None
+                if applied and record.applied_steps_count and record.migration_name in sources:
+                    try:
+                        table.run_script(conn, record.migration_name, sources[record.migration_name])
+                    except ApplyError:  # e.g. a migration edited after it was applied: keep going
+                        log.warning("rebuilding %s: %s no longer applies", env, record.migration_name)
+                insert_record(conn, record)
+
+
+def insert_record(conn: psycopg.Connection, record: EnvMigration) -> None:
+    conn.execute(
+        pgsql.SQL(
+            "INSERT INTO {} (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at,"
+            " applied_steps_count) VALUES (gen_random_uuid()::text, %s, %s, %s, %s, %s, %s, %s)"
+        ).format(pgsql.Identifier(table.SCHEMA, table.TABLE)),
+        (
+            record.checksum,
+            record.finished_at,
+            record.migration_name,
+            record.logs,
+            record.rolled_back_at,
+            record.started_at,
+            record.applied_steps_count,
+        ),
+    )
+
+
+def sync(
+    session: Session, workspace: Workspace, sandbox: Sandbox, envs: Sequence[str] = ENVIRONMENTS
+) -> None:
+    """Copy each environment's `_prisma_migrations` into the saved state."""
+    for env in envs:
+        with psycopg.connect(sandbox.conninfo(env), autocommit=True) as conn:
+            records = table.list_records(conn)
+        store.save_env_records(session, workspace, env, records)
+
+
+def migration_state(records: list[MigrationRecord | EnvMigration], checksum: str) -> MigrationState:
+    live = [r for r in records if r.rolled_back_at is None]
+    if any(r.finished_at is not None for r in live):
+        applied = next(r for r in live if r.finished_at is not None)
+        return "applied" if applied.checksum == checksum else "edited"
+    if live:
+        return "failed"
+    return "rolled back" if records else "pending"
+
+
+def history_rows(workspace: Workspace) -> list[MigrationRow]:
+    """Each migration's state in each environment, from the saved (just synced) records."""
+    by_env = {env: store.records_of(workspace, env) for env in ENVIRONMENTS}
+    rows = []
+    for migration in workspace.migrations:
+        states = {
+            env: migration_state(
+                [r for r in by_env[env] if r.migration_name == migration.name], migration.checksum
+            )
+            for env in ENVIRONMENTS
+        }
+        rows.append(MigrationRow(migration.name, states))
+    known = {m.name for m in workspace.migrations}
+    for env, records in by_env.items():
+        for record in records:
+            if record.migration_name not in known:
+                row = next((r for r in rows if r.name == record.migration_name), None)
+                if row is None:
+                    row = MigrationRow(record.migration_name, {})
+                    rows.append(row)
+                row.states[env] = "missing"
+    return rows
+
+
+def env_cards(workspace: Workspace, sandbox: Sandbox, history: list[Migration]) -> list[EnvCard]:
+    cards = []
+    for env in ENVIRONMENTS:
+        status = migrate_status(MemoryHistory(list(history)), sandbox.conninfo(env))
+        cards.append(
+            EnvCard(
+                env=env,
+                url=sandbox.url(env),
+                status=status_lines(status.output),
+                in_sync=status.exit_code == 0,
+                tables=table_counts(sandbox.conninfo(env)),
+            )
+        )
+    prod = next(card for card in cards if card.env == "prod")
+    prod.backups = [store.backup_view(backup) for backup in workspace.backups if backup.env == "prod"]
+    return cards
+
+
+def status_lines(output: str) -> list[str]:
+    """Prisma's status text without its first line (the count) and the advice paragraphs."""
+    lines = []
+    for line in output.splitlines()[1:]:
+        if line.startswith(STATUS_HINTS):
+            break
+        if line.strip():
+            lines.append(line)
+    return lines or ["Database schema is up to date!"]

@@ -1,0 +1,76 @@
+"""Turning the engine's results into what the panel shows."""
+
+from __future__ import annotations
+
+from app.panel.views import MigrationOutcome, SchemaProblem
+from sandbox.migrate.commands import CommandResult
+
+
+def schema_problems(schema: str) -> list[SchemaProblem]:
+    """Every problem of the schema at its line and column; empty when it is valid."""
+    from sandbox.prisma import to_sql_schema
+    from sandbox.prisma.errors import SchemaError
+
+    try:
+        to_sql_schema(schema)
+    except SchemaError as exc:
+        lines = schema.splitlines()
+        return [
+            SchemaProblem(d.line, d.column, d.message, lines[d.line - 1] if 0 < d.line <= len(lines) else "")
+            for d in exc.diagnostics
+        ]
+    return []
+
+
+def migration_outcome(result: CommandResult, create_only: bool) -> MigrationOutcome:
+    common = {
+        "sql": result.sql or "",
+        "warnings": list(result.warnings),
+        "unexecutable": list(result.unexecutable),
+        "output": result.output,
+        "create_only": create_only,
+    }
+    if result.needs_reset:
+        return MigrationOutcome(
+            kind="drift",
+            message="Dev does not match the migration history, so Prisma would reset it (all its data "
+            "would be lost). Press Reset dev, then Create migration again.",
+            **common,
+        )
+    if result.error_code:
+        return MigrationOutcome(kind="failed", message=error_summary(result), **common)
+    if result.needs_confirmation:
+        return MigrationOutcome(kind="confirm", **common)
+    if result.unexecutable and result.exit_code:
+        return MigrationOutcome(
+            kind="refused",
+            message="This change cannot be applied to the rows dev holds. Tick Create only to write the "
+            "migration yourself (a default, a backfill), then Apply it.",
+            **common,
+        )
+    migration = result.created_migration
+    if migration is not None and create_only:
+        return MigrationOutcome(
+            kind="draft",
+            name=migration.name,
+            message="Prisma Migrate created the following migration without applying it. "
+            "You can now edit it and apply it.",
+            **{**common, "sql": migration.sql},
+        )
+    if migration is not None:
+        return MigrationOutcome(
+            kind="created",
+            name=migration.name,
+            message=f"Created and applied {migration.name} to dev.",
+            **{**common, "sql": migration.sql},
+        )
+    last = [line for line in result.output.splitlines() if line.strip()]
+    return MigrationOutcome(kind="nothing", message=last[-1] if last else "Nothing to do.", **common)
+
+
+def error_summary(result: CommandResult) -> str:
+    """`P3018: A migration failed to apply. …`: the code and the first sentence of Prisma's message."""
+    lines = [line.strip() for line in result.output.splitlines() if line.strip()]
+    marker = f"Error: {result.error_code}"
+    after = lines[lines.index(marker) + 1 :] if marker in lines else lines
+    return f"{result.error_code}: {after[0]}" if after else f"Error {result.error_code}"

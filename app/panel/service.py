@@ -1,0 +1,373 @@
+"""The panel's actions on one learner's workspace, each run under the workspace's lock.
+
+Every action: find (or create) the saved workspace, make sure its databases exist (rebuilding them
+from the saved state when they were reaped or lost in a restart), act through the migration engine,
+mirror what each environment applied back into the saved state, and return what the panel shows.
+Learner mistakes come back as outcomes, never as exceptions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psycopg
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.errors import AppError
+from app.panel import environments, store
+from app.panel.console import run_sql as run_console_sql
+from app.panel.locks import WorkspaceLocks
+from app.panel.outcomes import migration_outcome, schema_problems
+from app.panel.starter import STARTER_MIGRATION, STARTER_ROWS, STARTER_SCHEMA
+from app.panel.views import MigrationOutcome, PanelView, SqlError, SqlOutcome, TerminalOutcome
+from app.state import StateDB
+from app.state.workspaces import Workspace
+from sandbox.manager import SandboxManager
+from sandbox.migrate import commands
+from sandbox.migrate.history import MemoryHistory, slugify
+from sandbox.providers.base import SandboxError
+from sandbox.workspace import Workspace as Sandbox
+
+
+@dataclass(frozen=True)
+class PanelLimits:
+    max_schema_bytes: int = 64 * 1024
+    max_sql_bytes: int = 64 * 1024
+    workspaces_per_learner: int = 20
+    max_result_rows: int = 200
+
+
+@dataclass
+class Active:
+    """One action's hold on a workspace: its saved row, its databases and its history."""
+
+    session: Session
+    row: Workspace
+    sandbox: Sandbox
+    history: MemoryHistory
+    rebuilt: bool = False
+
+
+class PanelService:
+    def __init__(
+        self, state: StateDB, sandboxes: Callable[[], SandboxManager], limits: PanelLimits | None = None
+    ) -> None:
+        self.state = state
+        self._sandboxes = sandboxes
+        self._start_lock = threading.Lock()
+        self.limits = limits or PanelLimits()
+        self.locks = WorkspaceLocks(state.engine)
+
+    @property
+    def sandboxes(self) -> SandboxManager:
+        with self._start_lock:  # two first requests must not start two clusters
+            return self._sandboxes()
+
+    # -- holding a workspace -----------------------------------------------------------------------
+
+    def _workspace_id(self, learner_id: str, context: str) -> int:
+        with self.state.session() as session:
+            row = store.find_workspace(session, learner_id, context)
+            if row is not None:
+                store.touch_learner(session, learner_id)
+                return row.id
+        try:
+            with self.state.session() as session:
+                limit = self.limits.workspaces_per_learner
+                try:
+                    return store.create_workspace(session, learner_id, context, STARTER_SCHEMA, limit).id
+                except store.WorkspaceLimitReached as exc:
+                    raise AppError(429, "Too many sandboxes", str(exc)) from exc
+        except IntegrityError:  # another tab created it at the same moment
+            with self.state.session() as session:
+                row = store.find_workspace(session, learner_id, context)
+                assert row is not None
+                return row.id
+
+    @contextmanager
+    def _hold(self, learner_id: str, context: str) -> Iterator[Active]:
+        workspace_id = self._workspace_id(learner_id, context)
+        with self.locks.hold(workspace_id), self.state.session() as session:
+            row = session.get(Workspace, workspace_id)
+            assert row is not None
+            active = self._open(session, row)
+            yield active
+
+    def _open(self, session: Session, row: Workspace) -> Active:
+        try:
+            if row.sandbox_id is None:
+                sandbox = self.sandboxes.create_workspace()
+                row.sandbox_id = sandbox.id
+                active = Active(session, row, sandbox, self._history(session, row))
+                self._start(active)
+                return active
+            sandbox, rebuilt = self.sandboxes.ensure_workspace(row.sandbox_id)
+        except SandboxError as exc:
+            raise AppError(503, "The sandbox is not available", str(exc)) from exc
+        if rebuilt:
+            environments.rebuild(row, sandbox)
+        return Active(session, row, sandbox, self._history(session, row), rebuilt=rebuilt)
+
+    def _history(self, session: Session, row: Workspace) -> MemoryHistory:
+        def persist(migration) -> None:
+            store.add_migration(session, row, migration)
+            session.flush()
+            session.refresh(row, ["migrations"])
+
+        return MemoryHistory(store.history_of(row), on_add=persist)
+
+    def _start(self, active: Active) -> None:
+        """A new workspace: the starter schema migrated in every environment, with a few rows."""
+        sandbox = active.sandbox
+        result = commands.migrate_dev(
+            active.history,
+            sandbox.conninfo("dev"),
+            sandbox.conninfo("shadow"),
+            active.row.schema_text,
+            name=STARTER_MIGRATION,
+        )
+        if result.exit_code != 0:
+            raise AppError(500, "The starter workspace failed", result.output)
+        for env in ("staging", "prod"):
+            commands.migrate_deploy(active.history, sandbox.conninfo(env))
+        for env in ("dev", "staging", "prod"):
+            with psycopg.connect(sandbox.conninfo(env), autocommit=True) as conn:
+                conn.execute(STARTER_ROWS.encode())
+        environments.sync(active.session, active.row, sandbox)
+
+    def _view(self, active: Active, **extra) -> PanelView:
+        row = active.row
+        active.session.flush()
+        history = active.history.list()
+        view = PanelView(
+            context=row.context,
+            schema_text=row.schema_text,
+            history=environments.history_rows(row),
+            envs=environments.env_cards(row, active.sandbox, history),
+            rebuilt=active.rebuilt,
+            **extra,
+        )
+        view.draft = self._draft(view, active)
+        return view
+
+    @staticmethod
+    def _draft(view: PanelView, active: Active) -> MigrationOutcome | None:
+        """The newest migration, when it is applied nowhere and never reached staging or prod: the one
+        Create only made, which can still be edited and applied."""
+        if not view.history:
+            return None
+        last = view.history[-1]
+        if last.states.get("dev") not in ("pending", "failed", "rolled back"):
+            return None
+        if last.states.get("staging") != "pending" or last.states.get("prod") != "pending":
+            return None
+        migration = next((m for m in active.history.list() if m.name == last.name), None)
+        if migration is None:
+            return None
+        return MigrationOutcome(kind="draft", name=migration.name, sql=migration.sql)
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def panel(self, learner_id: str, context: str) -> PanelView:
+        with self._hold(learner_id, context) as active:
+            environments.sync(active.session, active.row, active.sandbox)
+            return self._view(active)
+
+    def migration_sql(self, learner_id: str, context: str, name: str) -> str | None:
+        with self.state.session() as session:
+            row = store.find_workspace(session, learner_id, context)
+            found = next((m for m in row.migrations if m.name == name), None) if row else None
+            return found.sql if found else None
+
+    # -- actions -----------------------------------------------------------------------------------
+
+    def create_migration(
+        self, learner_id: str, context: str, schema: str, name: str, create_only: bool, accept_data_loss: bool
+    ) -> tuple[PanelView, MigrationOutcome]:
+        with self._hold(learner_id, context) as active:
+            size = len(schema.encode())
+            if size > self.limits.max_schema_bytes:
+                return self._view(active), MigrationOutcome(
+                    kind="refused",
+                    message=f"schema.prisma is {size // 1024} KiB; the sandbox takes at most "
+                    f"{self.limits.max_schema_bytes // 1024} KiB. Nothing was saved.",
+                )
+            active.row.schema_text = schema
+            problems = schema_problems(schema)
+            if problems:
+                return self._view(active, schema_problems=problems), MigrationOutcome(kind="schema_errors")
+            if not slugify(name):
+                return self._view(active), MigrationOutcome(
+                    kind="refused",
+                    message="Give the migration a name in Migration name (for example add_email): it "
+                    "becomes the folder name <timestamp>_add_email.",
+                )
+            sandbox = active.sandbox
+            result = commands.migrate_dev(
+                active.history,
+                sandbox.conninfo("dev"),
+                sandbox.conninfo("shadow"),
+                schema,
+                name=name,
+                create_only=create_only,
+                accept_data_loss=accept_data_loss,
+            )
+            environments.sync(active.session, active.row, sandbox, ["dev"])
+            return self._view(active), migration_outcome(result, create_only)
+
+    def apply_draft(
+        self, learner_id: str, context: str, name: str, sql: str
+    ) -> tuple[PanelView, MigrationOutcome]:
+        with self._hold(learner_id, context) as active:
+            draft = self._draft(self._view(active), active)
+            if draft is None or draft.name != name:
+                return self._view(active), MigrationOutcome(
+                    kind="refused",
+                    message=f"{name} is not waiting to be applied: only the newest migration, before it "
+                    "reaches staging or prod, can be edited here.",
+                )
+            if len(sql.encode()) > self.limits.max_sql_bytes:
+                return self._view(active), MigrationOutcome(
+                    kind="refused",
+                    name=name,
+                    sql=sql,
+                    message=f"migration.sql is larger than {self.limits.max_sql_bytes // 1024} KiB.",
+                )
+            sandbox = active.sandbox
+            if sql and sql != draft.sql:
+                store.edit_migration(active.row, name, sql)
+                active.history = self._history(active.session, active.row)
+            dev_state = environments.history_rows(active.row)[-1].states.get("dev")
+            if dev_state == "failed":  # a first try failed: mark it rolled back so the edit can run
+                commands.migrate_resolve(active.history, sandbox.conninfo("dev"), rolled_back=name)
+            result = commands.migrate_deploy(active.history, sandbox.conninfo("dev"))
+            environments.sync(active.session, active.row, sandbox, ["dev"])
+            if result.exit_code != 0:
+                outcome = MigrationOutcome(
+                    kind="failed",
+                    name=name,
+                    sql=sql or draft.sql,
+                    message=f"{name} failed to apply to dev. Fix the SQL and press Apply again.",
+                    output=result.output,
+                )
+                view = self._view(active)
+                return view, outcome
+            outcome = MigrationOutcome(
+                kind="created",
+                name=name,
+                sql=sql or draft.sql,
+                message=f"Applied {name} to dev.",
+                output=result.output,
+            )
+            return self._view(active), outcome
+
+    def deploy(self, learner_id: str, context: str, env: str) -> PanelView:
+        with self._hold(learner_id, context) as active:
+            notice, ok = self._deploy(active, env)
+            view = self._view(active)
+            card = view.env(env)
+            card.notice, card.notice_ok = notice, ok
+            return view
+
+    def _deploy(self, active: Active, env: str) -> tuple[str, bool]:
+        sandbox = active.sandbox
+        if env == "prod":
+            self._backup_before_deploy(active)
+        result = commands.migrate_deploy(active.history, sandbox.conninfo(env))
+        environments.sync(active.session, active.row, sandbox, [env])
+        if result.exit_code != 0:
+            return result.output.strip(), False
+        if result.applied:
+            return (
+                f"Applied {', '.join(result.applied)}. All migrations have been successfully applied.",
+                True,
+            )
+        return "No pending migrations to apply.", True
+
+    def _backup_before_deploy(self, active: Active) -> None:
+        status = commands.migrate_status(active.history, active.sandbox.conninfo("prod"))
+        if not status.pending:
+            return
+        applied = [
+            r.migration_name for r in store.records_of(active.row, "prod") if r.finished_at is not None
+        ]
+        number = len([b for b in active.row.backups if b.env == "prod"]) + 1
+        snapshot = active.sandbox.clone_env("prod", f"prod{number}")
+        label = f"Before deploying {', '.join(status.pending)}"
+        store.add_backup(active.row, "prod", label[:250], snapshot.rsplit("_", 1)[-1], applied)
+
+    def reset_dev(self, learner_id: str, context: str, confirm: bool) -> PanelView:
+        with self._hold(learner_id, context) as active:
+            if not confirm:
+                view = self._view(active)
+                view.env("dev").confirm_reset = True
+                return view
+            result = commands.migrate_reset(active.history, active.sandbox.conninfo("dev"), force=True)
+            environments.sync(active.session, active.row, active.sandbox, ["dev"])
+            view = self._view(active)
+            card = view.env("dev")
+            card.notice_ok = result.exit_code == 0
+            card.notice = "Database reset successful" if card.notice_ok else result.output.strip()
+            return view
+
+    def restore(self, learner_id: str, context: str, backup_id: int) -> PanelView:
+        with self._hold(learner_id, context) as active:
+            backup = next((b for b in active.row.backups if b.id == backup_id), None)
+            if backup is None:
+                view = self._view(active)
+                view.env("prod").notice, view.env("prod").notice_ok = "There is no such backup.", False
+                return view
+            notice = self._restore(active, backup)
+            environments.sync(active.session, active.row, active.sandbox, ["prod"])
+            view = self._view(active)
+            view.env("prod").notice = notice
+            return view
+
+    def _restore(self, active: Active, backup) -> str:
+        sandbox = active.sandbox
+        taken = backup.taken_at.strftime("%H:%M:%S")
+        try:
+            sandbox.restore_env("prod", backup.snapshot)
+            return f"prod restored from the backup taken at {taken} UTC ({backup.label.lower()})."
+        except SandboxError:
+            # The backup's database went with a rebuild: rebuild prod's schema from what it held.
+            sandbox.reset_env("prod")
+            kept = MemoryHistory([m for m in active.history.list() if m.name in store.backup_applied(backup)])
+            commands.migrate_deploy(kept, sandbox.conninfo("prod"))
+            return (
+                f"prod rebuilt as it was at {taken} UTC (its schema and migrations; the rows of that "
+                "backup were lost when the databases were rebuilt)."
+            )
+
+    def run_sql(self, learner_id: str, context: str, env: str, sql: str) -> tuple[PanelView, SqlOutcome]:
+        with self._hold(learner_id, context) as active:
+            size = len(sql.encode())
+            if size > self.limits.max_sql_bytes:
+                outcome = SqlOutcome(
+                    env=env,
+                    sql=sql[:2000],
+                    error=SqlError(
+                        f"The SQL is {size // 1024} KiB; the console runs at most "
+                        f"{self.limits.max_sql_bytes // 1024} KiB at once."
+                    ),
+                )
+            elif not sql.strip():
+                outcome = SqlOutcome(env=env, sql=sql, error=SqlError("Type a SQL statement to run."))
+            else:
+                outcome = run_console_sql(active.sandbox.conninfo(env), env, sql, self.limits.max_result_rows)
+            environments.sync(active.session, active.row, active.sandbox, [env])
+            return self._view(active), outcome
+
+    def terminal(
+        self, learner_id: str, context: str, command: str, database_url: str, schema: str | None
+    ) -> tuple[PanelView, TerminalOutcome]:
+        from app.panel.shell import run_command
+
+        with self._hold(learner_id, context) as active:
+            outcome = run_command(self, active, command, database_url, schema)
+            environments.sync(active.session, active.row, active.sandbox)
+            return self._view(active), outcome

@@ -1,0 +1,124 @@
+"""Running a terminal line against the workspace: the Prisma commands, with DATABASE_URL choosing the
+environment and output shaped like the real CLI's."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from app.panel import terminal
+from app.panel.console import table_counts
+from app.panel.seed import seed_database
+from app.panel.views import TerminalOutcome
+from sandbox.migrate import commands
+from sandbox.migrate.shadow import location
+
+if TYPE_CHECKING:
+    from app.panel.service import Active, PanelService
+
+NOT_INTERACTIVE = "(This terminal cannot answer prompts: use the panel's buttons, or the --force flag.)"
+
+
+def run_command(
+    service: PanelService, active: Active, line: str, database_url: str, schema: str | None
+) -> TerminalOutcome:
+    urls = {env: active.sandbox.url(env) for env in ("dev", "staging", "prod")}
+    session_url = database_url or urls["dev"]
+    outcome = TerminalOutcome(command=line[:2000], output="", database_url=database_url)
+    try:
+        command = terminal.parse(line)
+    except terminal.CommandError as exc:
+        outcome.output, outcome.exit_code = f"{exc}\n\n{terminal.HELP}", 1
+        return outcome
+    if command.kind == "empty":
+        return outcome
+    if command.kind == "help":
+        outcome.output = terminal.HELP
+        return outcome
+    if command.kind == "export":
+        outcome.database_url = command.database_url or ""
+        if terminal.env_of(outcome.database_url, urls) is None:
+            outcome.output = "(This URL is none of your environments: prisma commands will not reach it.)"
+        return outcome
+    url = command.database_url or session_url
+    env = terminal.env_of(url, urls)
+    if env is None:
+        outcome.output = (
+            f"Error: P1001\n\nCan't reach database server at `{_host_of(url)}`\n\n"
+            "Use one of the DATABASE_URLs shown on the environment cards."
+        )
+        outcome.exit_code = 1
+        return outcome
+    if schema is not None and schema != active.row.schema_text:
+        if len(schema.encode()) > service.limits.max_schema_bytes:
+            outcome.output, outcome.exit_code = "schema.prisma is too large: it was not saved.", 1
+            return outcome
+        active.row.schema_text = schema  # the editor is the file on disk
+    text, code = _prisma(service, active, command, env)
+    conninfo = active.sandbox.conninfo(env)
+    outcome.output = text.replace(location(conninfo), location_of(urls[env])).rstrip("\n")
+    outcome.exit_code = code
+    return outcome
+
+
+def _prisma(service: PanelService, active: Active, command: terminal.Command, env: str) -> tuple[str, int]:
+    args = command.args
+    sandbox, history = active.sandbox, active.history
+    conninfo = sandbox.conninfo(env)
+    header = _header(sandbox.dbname(env), sandbox.url(env))
+    verb = " ".join(args[:2])
+    if verb == "migrate dev":
+        result = commands.migrate_dev(
+            history,
+            conninfo,
+            sandbox.conninfo("shadow"),
+            active.row.schema_text,
+            name=command.option("--name"),
+            create_only=command.flag("--create-only"),
+        )
+        extra = f"\n{NOT_INTERACTIVE}" if result.needs_confirmation or result.needs_reset else ""
+        return header + result.output + extra, result.exit_code
+    if verb == "migrate deploy":
+        if env == "prod":
+            service._backup_before_deploy(active)
+        result = commands.migrate_deploy(history, conninfo)
+        return header + result.output, result.exit_code
+    if verb == "migrate status":
+        result = commands.migrate_status(history, conninfo)
+        return header + result.output, result.exit_code
+    if verb == "migrate reset":
+        result = commands.migrate_reset(history, conninfo, force=command.flag("--force"))
+        if result.needs_confirmation:
+            lost = [f"  - {t.rows} rows in {t.name}" for t in table_counts(conninfo) if t.rows]
+            loss = ("\nThis would delete:\n" + "\n".join(lost) + "\n") if lost else ""
+            return header + result.output + loss + "\nRun it again with --force to confirm.", 1
+        return header + result.output, result.exit_code
+    if verb == "migrate resolve":
+        result = commands.migrate_resolve(
+            history,
+            conninfo,
+            applied=command.option("--applied"),
+            rolled_back=command.option("--rolled-back"),
+        )
+        return header + result.output, result.exit_code
+    if verb == "migrate diff":
+        from app.panel.diff import run_diff
+
+        return run_diff(active, command)
+    if verb == "db seed":
+        return seed_database(conninfo), 0
+    return f"Unknown command: prisma {' '.join(args)}\n\n{terminal.HELP}", 1
+
+
+def _header(dbname: str, url: str) -> str:
+    return (
+        "Prisma schema loaded from prisma/schema.prisma\n"
+        f'Datasource "db": PostgreSQL database "{dbname}", schema "public" at "{location_of(url)}"\n\n'
+    )
+
+
+def location_of(url: str) -> str:
+    return url.rsplit("@", 1)[-1].split("/", 1)[0]
+
+
+def _host_of(url: str) -> str:
+    return location_of(url) if "@" in url else url[:100]

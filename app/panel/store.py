@@ -1,0 +1,115 @@
+"""Reading and writing a workspace's saved state (app.state models) for the panel."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.panel.views import BackupView
+from app.state.base import utcnow
+from app.state.workspaces import Backup, EnvMigration, Learner, Workspace, WorkspaceMigration
+from sandbox.migrate.history import Migration
+from sandbox.migrate.table import MigrationRecord
+
+
+class WorkspaceLimitReached(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"You already have {limit} sandboxes, the most one learner may keep. "
+            "Use the ones you have (the playground is always there)."
+        )
+
+
+def touch_learner(session: Session, learner_id: str) -> Learner:
+    learner = session.get(Learner, learner_id)
+    if learner is None:
+        learner = Learner(id=learner_id)
+        session.add(learner)
+    else:
+        learner.last_seen_at = utcnow()
+    return learner
+
+
+def find_workspace(session: Session, learner_id: str, context: str) -> Workspace | None:
+    return session.scalar(
+        select(Workspace).where(Workspace.learner_id == learner_id, Workspace.context == context)
+    )
+
+
+def create_workspace(
+    session: Session, learner_id: str, context: str, schema_text: str, limit: int
+) -> Workspace:
+    touch_learner(session, learner_id)
+    owned = select(func.count()).select_from(Workspace).where(Workspace.learner_id == learner_id)
+    count = session.scalar(owned)
+    if (count or 0) >= limit:
+        raise WorkspaceLimitReached(limit)
+    workspace = Workspace(learner_id=learner_id, context=context, schema_text=schema_text)
+    session.add(workspace)
+    session.flush()
+    return workspace
+
+
+def history_of(workspace: Workspace) -> list[Migration]:
+    return [Migration(m.name, m.sql) for m in workspace.migrations]
+
+
+def add_migration(session: Session, workspace: Workspace, migration: Migration) -> None:
+    session.add(
+        WorkspaceMigration(
+            workspace_id=workspace.id, name=migration.name, sql=migration.sql, checksum=migration.checksum
+        )
+    )
+
+
+def edit_migration(workspace: Workspace, name: str, sql: str) -> None:
+    for row in workspace.migrations:
+        if row.name == name:
+            row.sql = sql
+            row.checksum = Migration(name, sql).checksum
+            return
+    raise KeyError(name)
+
+
+def records_of(workspace: Workspace, env: str) -> list[EnvMigration]:
+    return [r for r in workspace.env_records if r.env == env]
+
+
+def save_env_records(
+    session: Session, workspace: Workspace, env: str, records: Iterable[MigrationRecord]
+) -> None:
+    """Mirror an environment's `_prisma_migrations` so a rebuilt database gets the same history."""
+    for old in records_of(workspace, env):
+        workspace.env_records.remove(old)
+    session.flush()
+    for position, record in enumerate(records):
+        workspace.env_records.append(
+            EnvMigration(
+                env=env,
+                position=position,
+                migration_name=record.migration_name,
+                checksum=record.checksum,
+                started_at=record.started_at,
+                finished_at=record.finished_at,
+                rolled_back_at=record.rolled_back_at,
+                logs=record.logs,
+                applied_steps_count=record.applied_steps_count,
+            )
+        )
+
+
+def add_backup(workspace: Workspace, env: str, label: str, snapshot: str, applied: list[str]) -> Backup:
+    backup = Backup(env=env, label=label, snapshot=snapshot, applied=json.dumps(applied))
+    workspace.backups.append(backup)
+    return backup
+
+
+def backup_applied(backup: Backup) -> list[str]:
+    return list(json.loads(backup.applied or "[]"))
+
+
+def backup_view(backup: Backup) -> BackupView:
+    return BackupView(id=backup.id, label=backup.label, taken_at=backup.taken_at)
