@@ -83,6 +83,9 @@ class SqlSchema:
 
     tables: list[Table] = field(default_factory=list)
     enums: list[Enum] = field(default_factory=list)
+    # "public" when read from a database (introspect), None when calculated from a Prisma schema: Prisma
+    # qualifies a few statements of its enum rewrite with the schema only when the old side was introspected.
+    namespace: str | None = None
 
     def table(self, name: str) -> Table | None:
         return next((t for t in self.tables if t.name == name), None)

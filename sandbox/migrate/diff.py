@@ -1,0 +1,248 @@
+"""Compare two SqlSchemas and list the steps that turn one into the other, in Prisma's order.
+
+A model-to-model differ, like Prisma's own (sql_schema_differ): tables, columns and enums are matched by
+name, indexes and foreign keys by what they cover (so a new `map:` name is a rename, new actions are a
+drop and an add), and the steps are sorted by kind and then by the position of the objects in their
+schema, which is what makes the text identical to Prisma's.
+"""
+
+from __future__ import annotations
+
+from sandbox.migrate import casts
+from sandbox.migrate.sqlschema import Column, ForeignKey, Index, SqlSchema, Table
+from sandbox.migrate.steps import (
+    STEP_ORDER,
+    AddColumn,
+    AddForeignKey,
+    AddPrimaryKey,
+    AlterColumn,
+    AlterEnum,
+    AlterTable,
+    ColumnChangeKind,
+    CreateEnum,
+    CreateIndex,
+    CreateTable,
+    DropAndRecreateColumn,
+    DropColumn,
+    DropEnum,
+    DropForeignKey,
+    DropIndex,
+    DropPrimaryKey,
+    DropTable,
+    RenameForeignKey,
+    RenameIndex,
+    RenamePrimaryKey,
+    Step,
+    TableChange,
+    TypeChange,
+)
+
+IGNORED_TABLES = {"_prisma_migrations"}
+# Sort keys use positions; `None` (no previous table) sorts before any position, as in Prisma.
+_NONE = -1
+
+
+def diff_schemas(before: SqlSchema, after: SqlSchema) -> list[Step]:
+    keyed: list[tuple[tuple, Step]] = []
+
+    def add(step: Step, *key: object) -> None:
+        keyed.append(((STEP_ORDER.index(type(step)), *key), step))
+
+    before_tables = [t for t in before.tables if t.name not in IGNORED_TABLES]
+    after_tables = [t for t in after.tables if t.name not in IGNORED_TABLES]
+    b_pos = {t.name: i for i, t in enumerate(before_tables)}
+    a_pos = {t.name: i for i, t in enumerate(after_tables)}
+
+    for table in after_tables:
+        if table.name in b_pos:
+            continue
+        ti = a_pos[table.name]
+        add(CreateTable(table), ti)
+        for fi, fk in enumerate(table.foreign_keys):
+            add(AddForeignKey(table.name, fk), ti, fi)
+        for ii, index in enumerate(table.indexes):
+            add(CreateIndex(table.name, index, on_new_table=True), _NONE, ti, ii, 0)
+
+    for table in before_tables:
+        if table.name in a_pos:
+            continue
+        ti = b_pos[table.name]
+        add(DropTable(table), ti)
+        for fi, fk in enumerate(table.foreign_keys):
+            add(DropForeignKey(table.name, fk), ti, fi)
+
+    for old in before_tables:
+        new = after.table(old.name)
+        if new is None:
+            continue
+        _diff_table(old, new, (b_pos[old.name], a_pos[new.name]), add)
+
+    _diff_enums(before, after, before_tables, add)
+
+    keyed.sort(key=lambda pair: pair[0])
+    return [step for _, step in keyed]
+
+
+def _diff_table(old: Table, new: Table, pos: tuple[int, int], add) -> None:  # type: ignore[no-untyped-def]
+    bt, at = pos
+    old_fks, new_fks = list(enumerate(old.foreign_keys)), list(enumerate(new.foreign_keys))
+    matched_fks: list[tuple[int, ForeignKey, int, ForeignKey]] = []
+    for ni, nfk in new_fks:
+        match = next(
+            (
+                o
+                for o in old_fks
+                if _fks_match(o[1], nfk, old, new) and o[0] not in {m[0] for m in matched_fks}
+            ),
+            None,
+        )
+        if match is None:
+            add(AddForeignKey(new.name, nfk), at, ni)
+        else:
+            matched_fks.append((match[0], match[1], ni, nfk))
+    for oi, ofk in old_fks:
+        if oi not in {m[0] for m in matched_fks}:
+            add(DropForeignKey(old.name, ofk), bt, oi)
+    for oi, ofk, ni, nfk in matched_fks:
+        if ofk.name != nfk.name and not _is_implicit_m2m(old):
+            add(RenameForeignKey(old.name, ofk.name, nfk.name), (bt, oi), (at, ni))
+
+    matched_idx: dict[int, int] = {}
+    for ni, nidx in enumerate(new.indexes):
+        oi = next(
+            (i for i, o in enumerate(old.indexes) if i not in matched_idx and _indexes_match(o, nidx)), None
+        )
+        if oi is None:
+            add(CreateIndex(new.name, nidx), bt, at, ni, 0)
+        else:
+            matched_idx[oi] = ni
+            if old.indexes[oi].name != nidx.name:
+                add(RenameIndex(old.name, old.indexes[oi].name, nidx.name), bt, oi, at, ni)
+    for oi, oidx in enumerate(old.indexes):
+        if oi not in matched_idx:
+            add(DropIndex(old.name, oidx), bt, oi)
+
+    changes: list[TableChange] = []
+    pk_columns_changed = (old.primary_key is None) != (new.primary_key is None) or (
+        old.primary_key is not None
+        and new.primary_key is not None
+        and old.primary_key.columns != new.primary_key.columns
+    )
+    if old.primary_key is not None and pk_columns_changed:
+        changes.append(DropPrimaryKey(old.primary_key))
+    if old.primary_key and new.primary_key and old.primary_key.name != new.primary_key.name:
+        changes.append(RenamePrimaryKey(old.primary_key.name, new.primary_key.name, old.primary_key.columns))
+    new_names = {c.name for c in new.columns}
+    old_names = {c.name for c in old.columns}
+    changes += [DropColumn(c) for c in old.columns if c.name not in new_names]
+    changes += [AddColumn(c) for c in new.columns if c.name not in old_names]
+    recreated: set[str] = set()
+    for ocol in old.columns:
+        ncol = new.column(ocol.name)
+        if ncol is None:
+            continue
+        kinds, type_change = column_changes(ocol, ncol)
+        if not kinds:
+            continue
+        if type_change == "not_castable":
+            changes.append(DropAndRecreateColumn(ocol, ncol, kinds))
+            recreated.add(ncol.name)
+        else:
+            changes.append(AlterColumn(ocol, ncol, kinds, type_change))
+    if new.primary_key is not None and pk_columns_changed:
+        changes.append(AddPrimaryKey(new.primary_key))
+    if changes:
+        add(AlterTable(old.name, changes, old, new), bt, at)
+    # Prisma re-creates the kept indexes that cover a dropped-and-recreated column.
+    for ni in matched_idx.values():
+        if recreated & set(new.indexes[ni].columns):
+            add(CreateIndex(new.name, new.indexes[ni]), bt, at, ni, 1)
+
+
+def column_changes(old: Column, new: Column) -> tuple[list[ColumnChangeKind], TypeChange | None]:
+    """What differs, in Prisma's order (arity, default, type, autoincrement), and the type change risk."""
+    kinds: list[ColumnChangeKind] = []
+    if old.is_array != new.is_array or (not old.is_array and old.nullable != new.nullable):
+        kinds.append("arity")
+    old_seq = old.default is not None and old.default.kind == "sequence"
+    new_seq = new.default is not None and new.default.kind == "sequence"
+    if not old_seq and not new_seq and not _defaults_match(old, new):
+        kinds.append("default")
+    type_change = casts.column_type_change(old, new)
+    if type_change is not None:
+        kinds.append("type")
+    if old_seq != new_seq:
+        kinds.append("autoincrement")
+    return kinds, type_change
+
+
+def _defaults_match(old: Column, new: Column) -> bool:
+    a, b = old.default, new.default
+    if a is None or b is None:
+        return a is None and b is None
+    if a.kind != b.kind:
+        return False
+    return a.kind == "now" or a.sql == b.sql
+
+
+def _fks_match(a: ForeignKey, b: ForeignKey, old: Table, new: Table) -> bool:
+    if a.referenced_table != b.referenced_table or a.referenced_columns != b.referenced_columns:
+        return False
+    if a.columns != b.columns or (a.on_delete, a.on_update) != (b.on_delete, b.on_update):
+        return False
+    for name in a.columns:
+        oc, nc = old.column(name), new.column(name)
+        if oc is None or nc is None or casts.column_type_change(oc, nc) is not None:
+            return False
+    return True
+
+
+def _indexes_match(a: Index, b: Index) -> bool:
+    return a.columns == b.columns and a.unique == b.unique
+
+
+def _is_implicit_m2m(table: Table) -> bool:
+    return len(table.columns) == 2 and {c.name for c in table.columns} == {"A", "B"}
+
+
+def _diff_enums(before: SqlSchema, after: SqlSchema, before_tables: list[Table], add) -> None:  # type: ignore[no-untyped-def]
+    for bi, old in enumerate(before.enums):
+        new = after.enum(old.name)
+        if new is None:
+            continue
+        added = [v for v in new.values if v not in old.values]
+        removed = [v for v in old.values if v not in new.values]
+        if not added and not removed:
+            continue
+        step = AlterEnum(old, new, added, removed, namespace=before.namespace)
+        if removed:
+            _fill_enum_rewrite(step, before_tables, after)
+        add(step, bi)
+    for ai, new in enumerate(after.enums):
+        if before.enum(new.name) is None:
+            add(CreateEnum(new), ai)
+    for bi, old in enumerate(before.enums):
+        if after.enum(old.name) is None:
+            add(DropEnum(old), bi)
+
+
+def _fill_enum_rewrite(step: AlterEnum, before_tables: list[Table], after: SqlSchema) -> None:
+    name = step.before.name
+
+    def uses(col: Column | None, enum: str) -> bool:
+        return col is not None and col.is_enum and col.type == enum and col.default is not None
+
+    for table in before_tables:
+        new_table = after.table(table.name)
+        for col in table.columns:
+            if not uses(col, name):
+                continue
+            step.defaults_dropped.append((table.name, col.name))
+            new_col = new_table.column(col.name) if new_table else None
+            if new_col is not None and uses(new_col, step.after.name):
+                assert new_col.default is not None
+                step.defaults_reinstalled.append((table.name, col.name, new_col.default.sql))
+    for table in after.tables:
+        for col in table.columns:
+            if col.is_enum and col.type == step.after.name:
+                step.columns.append((table.name, col.name, col.is_array))

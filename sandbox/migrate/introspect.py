@@ -1,0 +1,191 @@
+"""Read a database schema from the PostgreSQL catalog into a SqlSchema, spelled the way Prisma renders it.
+
+Objects come sorted by name, as Prisma's schema describer lists them: the order of the steps Prisma
+generates against an introspected database (the shadow database of `migrate dev`) follows from it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import psycopg
+
+from sandbox.migrate.sqlschema import (
+    Column,
+    ColumnDefault,
+    Enum,
+    ForeignKey,
+    Index,
+    PrimaryKey,
+    ReferentialAction,
+    SqlSchema,
+    Table,
+)
+
+IGNORED_TABLES = ("_prisma_migrations",)
+ACTIONS: dict[str, ReferentialAction] = {
+    "a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT",
+}  # fmt: skip
+
+COLUMNS_SQL = """
+SELECT c.relname, a.attname, a.attnotnull, pg_get_expr(d.adbin, d.adrelid),
+       format_type(CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE a.atttypid END, a.atttypmod),
+       t.typcategory = 'A', coalesce(et.typtype, t.typtype) = 'e', coalesce(et.typname, t.typname)
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_type et ON t.typcategory = 'A' AND et.oid = t.typelem
+LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+ORDER BY c.relname COLLATE "C", a.attnum
+"""
+CONSTRAINTS_SQL = """
+SELECT c.relname, con.conname, con.contype,
+       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i)::text[],
+       ref.relname,
+       ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i)::text[],
+       con.confdeltype, con.confupdtype
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class ref ON ref.oid = con.confrelid
+WHERE n.nspname = %(schema)s AND con.contype IN ('p', 'f')
+ORDER BY c.relname COLLATE "C", con.conname COLLATE "C"
+"""
+INDEXES_SQL = """
+SELECT c.relname, i.relname, x.indisunique,
+       ARRAY(SELECT a.attname FROM unnest(x.indkey) WITH ORDINALITY k(n, o)
+             JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.n ORDER BY k.o)::text[]
+FROM pg_index x
+JOIN pg_class c ON c.oid = x.indrelid
+JOIN pg_class i ON i.oid = x.indexrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %(schema)s AND NOT x.indisprimary
+ORDER BY c.relname COLLATE "C", i.relname COLLATE "C"
+"""
+ENUMS_SQL = """
+SELECT t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)::text[]
+FROM pg_type t
+JOIN pg_namespace n ON n.oid = t.typnamespace
+JOIN pg_enum e ON e.enumtypid = t.oid
+WHERE n.nspname = %(schema)s
+GROUP BY t.typname
+ORDER BY t.typname COLLATE "C"
+"""
+
+# format_type() spelling -> Prisma's rendering (the arguments are kept).
+TYPE_NAMES = {
+    "integer": "INTEGER", "bigint": "BIGINT", "smallint": "SMALLINT", "text": "TEXT", "boolean": "BOOLEAN",
+    "double precision": "DOUBLE PRECISION", "real": "REAL", "numeric": "DECIMAL",
+    "character varying": "VARCHAR", "character": "CHAR", "timestamp without time zone": "TIMESTAMP",
+    "timestamp with time zone": "TIMESTAMPTZ",
+    "time without time zone": "TIME", "time with time zone": "TIMETZ", "date": "DATE", "jsonb": "JSONB",
+    "json": "JSON", "bytea": "BYTEA", "uuid": "UUID", "inet": "INET", "citext": "CITEXT", "xml": "XML",
+    "bit": "BIT", "bit varying": "VARBIT", "money": "MONEY", "oid": "OID",
+}  # fmt: skip
+_FORMATTED = re.compile(r"^([a-z ]+?)(\([\d,]+\))?( with(?:out)? time zone)?$")
+_SEQUENCE = re.compile(r"^nextval\('(.+)'::regclass\)$")
+_CAST_LITERAL = re.compile(r"^('(?:[^']|'')*')::[\w\" \[\](),.]+$")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?(e[+-]?\d+)?$", re.IGNORECASE)
+_ARRAY = re.compile(r"^ARRAY\[(.*)\](?:::[\w\" \[\](),.]+)?$", re.DOTALL)
+
+
+def introspect(conn: psycopg.Connection, schema: str = "public") -> SqlSchema:
+    params = {"schema": schema}
+    tables: dict[str, Table] = {}
+    for relname, attname, notnull, default, formatted, is_array, is_enum, typname in conn.execute(
+        COLUMNS_SQL, params
+    ):
+        if relname in IGNORED_TABLES:
+            continue
+        table = tables.setdefault(relname, Table(relname))
+        sql_type = typname if is_enum else render_type(formatted)
+        column = Column(attname, sql_type, nullable=not notnull, is_enum=is_enum, is_array=is_array)
+        column.default = parse_default(default, column)
+        table.columns.append(column)
+    for relname, conname, contype, columns, ref_table, ref_columns, on_delete, on_update in conn.execute(
+        CONSTRAINTS_SQL, params
+    ):
+        table = tables.get(relname)
+        if table is None:
+            continue
+        if contype == "p":
+            table.primary_key = PrimaryKey(conname, list(columns))
+        else:
+            fk = ForeignKey(
+                conname, list(columns), ref_table, list(ref_columns), ACTIONS[on_delete], ACTIONS[on_update]
+            )
+            table.foreign_keys.append(fk)
+    for relname, index_name, unique, columns in conn.execute(INDEXES_SQL, params):
+        if relname in tables:
+            tables[relname].indexes.append(Index(index_name, list(columns), unique=unique))
+    enums = [Enum(name, list(values)) for name, values in conn.execute(ENUMS_SQL, params)]
+    return SqlSchema(tables=list(tables.values()), enums=enums, namespace=schema)
+
+
+def render_type(formatted: str) -> str:
+    """`character varying(50)` -> `VARCHAR(50)`, `timestamp(3) without time zone` -> `TIMESTAMP(3)`."""
+    match = _FORMATTED.match(formatted)
+    if not match:
+        return formatted.upper()
+    name = match.group(1) + (match.group(3) or "")
+    args = (match.group(2) or "").replace(" ", "")
+    return TYPE_NAMES.get(name, name.upper()) + args
+
+
+def parse_default(expr: str | None, column: Column) -> ColumnDefault | None:
+    """A catalog default expression as the ColumnDefault a Prisma schema would calculate."""
+    if expr is None:
+        return None
+    sequence = _SEQUENCE.match(expr)
+    if sequence:
+        return ColumnDefault("sequence", sequence.group(1).strip('"'))
+    if expr in ("CURRENT_TIMESTAMP", "now()"):
+        return ColumnDefault("now")
+    array = _ARRAY.match(expr)
+    if array and column.is_array:
+        items = (
+            [_literal(item.strip(), column) for item in _split_items(array.group(1))]
+            if array.group(1)
+            else []
+        )
+        element = f'"{column.type}"' if column.is_enum else column.type
+        return ColumnDefault("literal", f"ARRAY[{', '.join(items)}]::{element}[]")
+    literal = _literal(expr, column)
+    if literal is not None and (
+        literal.startswith("'") or _NUMBER.match(literal) or literal in ("true", "false")
+    ):
+        return ColumnDefault("literal", literal)
+    return ColumnDefault("expression", expr)
+
+
+def _literal(expr: str, column: Column) -> str:
+    cast = _CAST_LITERAL.match(expr)
+    if not cast:
+        return expr
+    literal = cast.group(1)
+    inner = literal[1:-1]
+    if _NUMBER.match(inner) and not column.is_enum and column.type.split("(")[0] in _NUMERIC:
+        return inner
+    return literal
+
+
+_NUMERIC = {"INTEGER", "BIGINT", "SMALLINT", "DECIMAL", "DOUBLE PRECISION", "REAL"}
+
+
+def _split_items(text: str) -> list[str]:
+    """Split `'a'::text, 'b, c'::text` on the commas outside quotes."""
+    items, current, quoted = [], [], False
+    for char in text:
+        if char == "'":
+            quoted = not quoted
+        if char == "," and not quoted:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current))
+    return items
