@@ -32,6 +32,11 @@ SERVER_SETTINGS = {
     "fsync": "off",
     "synchronous_commit": "off",
     "full_page_writes": "off",
+    # On tmpfs WAL is memory: log little (nothing is replicated or archived) and recycle it early.
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
+    "max_wal_size": "256MB",
+    "min_wal_size": "32MB",
     "max_connections": "300",
     "shared_buffers": "64MB",
     "listen_addresses": "127.0.0.1",

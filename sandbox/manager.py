@@ -102,9 +102,9 @@ class SandboxManager:
 
     # -- workspaces --------------------------------------------------------------------------------
 
-    def create_workspace(self) -> Workspace:
+    def create_workspace(self, warm: bool = True) -> Workspace:
         """A new workspace: from the warm pool when it has one (one UPDATE), else built cold."""
-        if self.settings.pool_size > 0:
+        if warm and self.settings.pool_size > 0:
             workspace_id = self.registry.claim()
             if workspace_id is not None:
                 self.pool.taken()

@@ -12,6 +12,7 @@ from app.bench.core import Measurement, render_json, render_table
 SUITES: dict[str, str] = {
     "lesson_page": "app.bench.lesson_page",
     "create_migration": "app.bench.migrations",
+    "workspace": "app.bench.workspace",
 }
 
 
