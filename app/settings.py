@@ -21,35 +21,45 @@ MIN_SECRET_KEY_LENGTH = 32
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MIGRATION_LAB_", extra="ignore")
 
-    data_dir: Path = Field(Path("data"), description="Folder for everything the app writes.")
-    host: str = Field("127.0.0.1", description="Interface `migration-lab serve` listens on.")
-    port: int = Field(8000, ge=1, le=65535, description="Port `migration-lab serve` listens on.")
-    lessons_dir: Path = Field(Path("lessons"), description="Course content folder (`NN-slug/lesson.md`).")
+    data_dir: Path = Field(default=Path("data"), description="Folder for everything the app writes.")
+    host: str = Field(default="127.0.0.1", description="Interface `migration-lab serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `migration-lab serve` listens on.")
+    lessons_dir: Path = Field(
+        default=Path("lessons"), description="Course content folder (`NN-slug/lesson.md`)."
+    )
     assets: Literal["cdn", "local"] = Field(
-        "cdn",
+        default="cdn",
         description="`cdn`: htmx and mermaid from jsDelivr with SRI hashes; "
         "`local`: the copies `make assets` put in `static/vendor/`.",
     )
     secret_key: str = Field(
-        "",
+        default="",
         description="Key signing cookies. Empty: one is generated once and kept in `DATA_DIR/secret_key`.",
     )
     environment: Literal["development", "production"] = Field(
-        "development",
+        default="development",
         description="`production` refuses a short or well-known `SECRET_KEY`.",
     )
     database_url: str = Field(
-        "",
+        default="",
         description="Database of the app's own state (learners, workspaces, their migrations). Empty: a "
         "SQLite file in `DATA_DIR`; or a PostgreSQL URL, e.g. postgresql://app:secret@db:5432/migration_lab.",
     )
-    max_schema_bytes: int = Field(65536, ge=1024, description="Largest `schema.prisma` the sandbox accepts.")
-    max_sql_bytes: int = Field(
-        65536, ge=1024, description="Largest SQL text the SQL console (or an edited migration) accepts."
+    max_schema_bytes: int = Field(
+        default=65536, ge=1024, description="Largest `schema.prisma` the sandbox accepts."
     )
-    max_result_rows: int = Field(200, ge=1, description="Rows the SQL console shows at most per query.")
+    max_sql_bytes: int = Field(
+        default=65536,
+        ge=1024,
+        description="Largest SQL text the SQL console (or an edited migration) accepts.",
+    )
+    max_result_rows: int = Field(
+        default=200, ge=1, description="Rows the SQL console shows at most per query."
+    )
     workspaces_per_learner: int = Field(
-        20, ge=1, description="Sandboxes one learner may create (the playground and one per lesson)."
+        default=20,
+        ge=1,
+        description="Sandboxes one learner may create (the playground and one per lesson).",
     )
 
 

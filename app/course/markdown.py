@@ -3,13 +3,15 @@ server-side, mermaid diagrams, and links between lesson files rewritten to cours
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markupsafe import Markup, escape
 from mdit_py_plugins.admon import admon_plugin
@@ -24,16 +26,14 @@ from pygments.lexers import get_lexer_by_name
 from app.course.prisma_lexer import PrismaLexer
 from app.course.problems import Problem
 
+PYGMENTS_NAMES = {
+    "sql": "postgresql", "postgresql": "postgresql", "bash": "bash", "sh": "bash", "shell": "bash",
+    "console": "console", "json": "json", "yaml": "yaml", "toml": "toml", "diff": "diff",
+    "typescript": "typescript", "ts": "typescript", "javascript": "javascript", "js": "javascript",
+}  # fmt: skip
 LEXERS: dict[str, Callable[[], Lexer]] = {
     "prisma": PrismaLexer,
-    **{
-        alias: (lambda name=name: get_lexer_by_name(name))
-        for alias, name in {
-            "sql": "postgresql", "postgresql": "postgresql", "bash": "bash", "sh": "bash", "shell": "bash",
-            "console": "console", "json": "json", "yaml": "yaml", "toml": "toml", "diff": "diff",
-            "typescript": "typescript", "ts": "typescript", "javascript": "javascript", "js": "javascript",
-        }.items()
-    },
+    **{alias: functools.partial(get_lexer_by_name, name) for alias, name in PYGMENTS_NAMES.items()},
 }
 PLAIN_LANGUAGES = {"", "text", "plaintext", "txt"}
 DIAGRAM_LANGUAGE = "mermaid"
@@ -103,7 +103,8 @@ class LessonRenderer:
         return Rendered(html, front_matter, [h for h in toc if h.level == 2], has_diagram, problems)
 
     def _inline_html(self, inline: Token) -> Markup:
-        return Markup(self.md.renderer.renderInline(inline.children or [], self.md.options, {}))
+        renderer = cast(RendererHTML, self.md.renderer)
+        return Markup(renderer.renderInline(inline.children or [], self.md.options, {}))
 
     def _warn(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.path, line, message, "warning"))

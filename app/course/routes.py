@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -20,7 +22,7 @@ def course_of(request: Request) -> Course:
 async def home(request: Request) -> Response:
     lessons = course_of(request).lessons()
     first = next((lesson for lesson in lessons if lesson.available), None)
-    context = {
+    context: dict[str, Any] = {
         "lessons": lessons,
         "continue_url": first.url if first else None,
         "progress": {},
