@@ -13,6 +13,7 @@ SUITES: dict[str, str] = {
     "lesson_page": "app.bench.lesson_page",
     "create_migration": "app.bench.migrations",
     "workspace": "app.bench.workspace",
+    "grading": "app.bench.grading",
 }
 
 
