@@ -110,7 +110,7 @@ class LessonRenderer:
         self.problems.append(Problem(self.path, line, message, "warning"))
 
     def _check_fence(self, token: Token) -> bool:
-        language = token.info.strip().split(maxsplit=1)[0].lower() if token.info.strip() else ""
+        language = _fence_language(token)
         if language not in LEXERS and language not in PLAIN_LANGUAGES and language != DIAGRAM_LANGUAGE:
             known = ", ".join(sorted({*LEXERS, DIAGRAM_LANGUAGE, "text"}))
             self._warn(_line(token), f"unknown code block language `{language}` (known: {known})")
@@ -147,6 +147,11 @@ class LessonRenderer:
         return f"/lessons/{slug}" + (f"#{fragment}" if fragment else ""), None
 
 
+def _fence_language(token: Token) -> str:
+    words = token.info.split(maxsplit=1)
+    return words[0].lower() if words else ""
+
+
 def _line(token: Token) -> int:
     return token.map[0] + 1 if token.map else 1
 
@@ -162,7 +167,7 @@ def _line_of(needle: str, inline: Token, lines: list[str]) -> int:
 
 def _render_fence(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
     token = tokens[idx]
-    language = token.info.strip().split(maxsplit=1)[0].lower() if token.info.strip() else ""
+    language = _fence_language(token)
     if language == DIAGRAM_LANGUAGE:
         # The source stays readable without JavaScript; mermaid replaces it with an SVG when it loads.
         return f'<figure class="diagram"><pre class="mermaid">{escape(token.content)}</pre></figure>\n'
