@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sandbox.config import SandboxSettings
+
 # Values people paste from examples: never acceptable outside development.
 INSECURE_SECRET_KEYS = {"changeme", "change-me", "secret", "dev", "development", "test", "insecure"}
 MIN_SECRET_KEY_LENGTH = 32
@@ -64,6 +66,7 @@ class Settings(BaseSettings):
 
 
 DOCUMENTED_SETTINGS: list[type[BaseSettings]] = [Settings]
+DOCUMENTED_SETTINGS.append(SandboxSettings)
 
 
 class InsecureSettingsError(ValueError):
