@@ -10,10 +10,11 @@ from pathlib import Path
 
 from app.course.loader import Course
 from app.course.problems import Problem
+from app.exercises.prove import prove_exercises
 from app.settings import Settings
 
 # More content checks (the exercises' proofs) append here: each takes the lessons folder, returns problems.
-CONTENT_CHECKS: list[Callable[[Path], list[Problem]]] = []
+CONTENT_CHECKS: list[Callable[[Path], list[Problem]]] = [prove_exercises]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

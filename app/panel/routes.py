@@ -13,7 +13,7 @@ from app.identity import LearnerId
 from app.panel.render import render_panel, render_sql
 from app.panel.service import PanelService
 
-CONTEXT_PATTERN = r"^(playground|lesson-[a-z0-9][a-z0-9-]{0,80})$"
+CONTEXT_PATTERN = r"^(playground|(?:lesson|exercise)-[a-z0-9][a-z0-9-]{0,100})$"
 ENV_PATTERN = r"^(dev|staging|prod)$"
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])

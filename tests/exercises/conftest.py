@@ -48,3 +48,39 @@ def grade_with(grading_dbs) -> Callable[..., GradeResult]:
             return grade(exercise, Submission(history, answers or {}, conninfo), grading_dbs)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def exercise_sandboxes(pg_cluster):
+    from sandbox.config import SandboxSettings
+    from sandbox.manager import SandboxManager
+
+    manager = SandboxManager.over_cluster(pg_cluster, SandboxSettings(pool_size=0, sandbox_prefix="tex"))
+    manager.start(background=False)
+    yield manager
+    manager.stop()
+
+
+@pytest.fixture
+def make_exercise_app(tmp_path: Path, repo_root: Path, exercise_sandboxes, monkeypatch):
+    from app.main import create_app
+    from app.settings import Settings
+
+    def make(lessons: Path | None = None, **env: str):
+        for name, value in env.items():
+            monkeypatch.setenv(f"MIGRATION_LAB_{name.upper()}", value)
+        settings = Settings(lessons_dir=lessons or repo_root / "lessons", data_dir=tmp_path / "data",
+                            assets="local")
+        app = create_app(settings)
+        app.state.sandboxes = exercise_sandboxes
+        return app
+
+    return make
+
+
+@pytest.fixture
+def client(make_exercise_app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(make_exercise_app()) as test_client:
+        yield test_client

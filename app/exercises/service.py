@@ -1,0 +1,204 @@
+"""Exercises in the running app: the learner's prepared workspace, Check my work, hints, solution, reset.
+
+An exercise workspace is an ordinary panel workspace (context `exercise-<lesson>-<slug>`) whose
+databases start as copies of the exercise's seeded start templates, and whose saved history is the
+start history: the panel then works on it like on any other.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.exercises.databases import ContentError, GradingDatabases
+from app.exercises.grading import GradeResult, Submission, grade
+from app.exercises.loader import LoadResult, load_exercises
+from app.exercises.model import ENVIRONMENTS, Exercise, Migration
+from app.panel import environments, store
+from app.panel.service import PanelService
+from app.state import StateDB
+from app.state.base import utcnow
+from app.state.exercises import ContentProblemLog, ExerciseAttempt, ExerciseProgress
+from app.state.workspaces import Workspace
+from sandbox.migrate.history import Migration as EngineMigration
+
+log = logging.getLogger(__name__)
+
+
+def context_of(exercise: Exercise) -> str:
+    return f"exercise-{exercise.lesson}-{exercise.slug}"
+
+
+@dataclass
+class ExerciseState:
+    attempts: list[ExerciseAttempt]
+    hints_opened: int
+    answers: dict[str, str]
+    passed: bool
+
+
+class ExerciseCatalog:
+    """The exercise files, reloaded when one changes (added, edited or removed)."""
+
+    def __init__(self, lessons_dir: Path) -> None:
+        self.lessons_dir = Path(lessons_dir)
+        self._key: tuple = ()
+        self._loaded = LoadResult()
+
+    def load(self) -> LoadResult:
+        files = sorted(self.lessons_dir.glob("*/exercises/*.md"))
+        key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+        if key != self._key:
+            self._loaded, self._key = load_exercises(self.lessons_dir), key
+        return self._loaded
+
+    def get(self, lesson: str, slug: str) -> Exercise | None:
+        return self.load().by_id().get(f"{lesson}/{slug}")
+
+    def of_lesson(self, lesson: str) -> list[Exercise]:
+        return [e for e in self.load().exercises if e.lesson == lesson]
+
+
+def admin_conninfo_of(panel: PanelService) -> str:
+    """The sandbox server's admin connection (grading databases live beside the workspaces)."""
+    params = conninfo_to_dict(panel.sandboxes.template_conninfo("grading"))
+    params["dbname"] = "postgres"
+    return make_conninfo(**params)
+
+
+class ExerciseService:
+    def __init__(self, state: StateDB, panel: PanelService, catalog: ExerciseCatalog,
+                 dbs: GradingDatabases | None = None) -> None:
+        self.state = state
+        self.panel = panel
+        self.catalog = catalog
+        self._dbs = dbs
+
+    @property
+    def dbs(self) -> GradingDatabases:
+        if self._dbs is None:
+            self._dbs = GradingDatabases(admin_conninfo_of(self.panel))
+        return self._dbs
+
+    # -- the learner's workspace -----------------------------------------------------------------
+
+    def prepare(self, learner: str, exercise: Exercise) -> None:
+        """Create the exercise workspace from the start state, once (idempotent)."""
+        context = context_of(exercise)
+        with self.state.session() as session:
+            if store.find_workspace(session, learner, context) is not None:
+                return
+            templates = self.dbs.ensure_templates(exercise, with_grading_data=False)
+            row = store.create_workspace(
+                session, learner, context, exercise.start.schema, self.panel.limits.workspaces_per_learner
+            )
+            for migration in exercise.start.migrations:
+                store.add_migration(session, row, EngineMigration(migration.name, migration.sql))
+            sandbox = self.panel.sandboxes.create_workspace()
+            row.sandbox_id = sandbox.id
+            for env in ENVIRONMENTS:
+                sandbox.create_env_from_template(env, templates[env])
+            session.flush()
+            environments.sync(session, row, sandbox)
+
+    def reset(self, learner: str, exercise: Exercise) -> None:
+        """Reset exercise: throw the workspace away and prepare the start state again."""
+        context = context_of(exercise)
+        with self.state.session() as session:
+            row = store.find_workspace(session, learner, context)
+            if row is not None:
+                with self.panel.locks.hold(row.id):
+                    if row.sandbox_id:
+                        self.panel.sandboxes.drop_workspace(row.sandbox_id)
+                    session.delete(row)
+        self.prepare(learner, exercise)
+
+    # -- progress --------------------------------------------------------------------------------
+
+    def _progress(self, session: Session, learner: str, exercise: Exercise) -> ExerciseProgress:
+        row = session.scalar(
+            select(ExerciseProgress).where(
+                ExerciseProgress.learner_id == learner, ExerciseProgress.exercise_id == exercise.id
+            )
+        )
+        if row is None:
+            store.touch_learner(session, learner)
+            session.flush()  # no relationship orders the learner's INSERT first
+            row = ExerciseProgress(learner_id=learner, exercise_id=exercise.id, hints_opened=0, answers="{}")
+            session.add(row)
+            session.flush()
+        return row
+
+    def state_of(self, learner: str, exercise: Exercise, visit: bool = False) -> ExerciseState:
+        with self.state.session() as session:
+            progress = self._progress(session, learner, exercise)
+            if visit:
+                progress.last_visit_at = utcnow()
+            attempts = list(session.scalars(
+                select(ExerciseAttempt)
+                .where(ExerciseAttempt.learner_id == learner, ExerciseAttempt.exercise_id == exercise.id)
+                .order_by(ExerciseAttempt.created_at.desc())
+            ))
+            return ExerciseState(
+                attempts=attempts,
+                hints_opened=min(progress.hints_opened, len(exercise.hints)),
+                answers=json.loads(progress.answers or "{}"),
+                passed=progress.passed_at is not None,
+            )
+
+    def open_hint(self, learner: str, exercise: Exercise) -> int:
+        with self.state.session() as session:
+            progress = self._progress(session, learner, exercise)
+            progress.hints_opened = min(progress.hints_opened + 1, len(exercise.hints))
+            return progress.hints_opened
+
+    def solution_available(self, state: ExerciseState, exercise: Exercise) -> bool:
+        return state.passed or len(state.attempts) >= exercise.attempts_before_solution
+
+    # -- Check my work ---------------------------------------------------------------------------
+
+    def check(self, learner: str, exercise: Exercise, answers: dict[str, str]) -> GradeResult:
+        context = context_of(exercise)
+        self.prepare(learner, exercise)
+        self.panel.panel(learner, context)  # rebuilds the databases when they were reaped
+        with self.state.session() as session:
+            row = store.find_workspace(session, learner, context)
+            assert row is not None
+            history = exercise_history(row)
+            sandbox, _ = self.panel.sandboxes.ensure_workspace(row.sandbox_id or "")
+            conninfo = {env: sandbox.conninfo(env) for env in ENVIRONMENTS}
+            self._progress(session, learner, exercise).answers = json.dumps(answers)
+        try:
+            result = grade(exercise, Submission(history, answers, conninfo), self.dbs)
+        except ContentError as error:
+            result = GradeResult(problem=f"content problem: {error}")
+        self.record(learner, exercise, result)
+        return result
+
+    def record(self, learner: str, exercise: Exercise, result: GradeResult) -> None:
+        with self.state.session() as session:
+            if result.problem:
+                log.warning("exercise %s: %s", exercise.id, result.problem)
+                session.add(
+                    ContentProblemLog(exercise_id=exercise.id, learner_id=learner, message=result.problem)
+                )
+                return
+            store.touch_learner(session, learner)
+            session.flush()  # no relationship orders the learner's INSERT first
+            session.add(ExerciseAttempt(
+                learner_id=learner, exercise_id=exercise.id, score=result.score, passed=result.passed,
+                failed_checks=",".join(result.failed_ids),
+            ))
+            progress = self._progress(session, learner, exercise)
+            if result.passed and progress.passed_at is None:
+                progress.passed_at = utcnow()
+
+
+def exercise_history(row: Workspace) -> list[Migration]:
+    return [Migration(m.name, m.sql) for m in row.migrations]

@@ -1,0 +1,1 @@
+"""Progress per learner: lessons visited, exercises passed, the Continue target, a private resume link."""

@@ -1,0 +1,109 @@
+"""What a learner has done, and where Continue goes: the first lesson not yet visited or exercise not yet
+passed, in course order (a lesson, then its exercises)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.course.loader import Course
+from app.exercises.service import ExerciseCatalog
+from app.panel import store
+from app.state import StateDB
+from app.state.base import utcnow
+from app.state.exercises import ExerciseAttempt, ExerciseProgress, LessonVisit
+
+
+@dataclass
+class LessonProgress:
+    slug: str
+    title: str
+    url: str
+    visited: bool
+    passed: int
+    total: int
+    attempts: int
+    exercises: list[tuple[str, str, bool]] = field(default_factory=list)  # title, url, passed
+
+    @property
+    def label(self) -> str:
+        if not self.visited and not self.attempts:
+            return "Not started"
+        if not self.total:
+            return "Read"
+        if self.passed == self.total:
+            return f"Done: {self.total} of {self.total} exercises passed"
+        return f"{self.passed} of {self.total} exercises passed"
+
+
+class ProgressService:
+    def __init__(self, state: StateDB, course: Course, catalog: ExerciseCatalog, secret_key: str) -> None:
+        self.state = state
+        self.course = course
+        self.catalog = catalog
+        self._resume = URLSafeSerializer(secret_key, salt="resume")
+
+    def record_visit(self, learner: str, lesson: str) -> None:
+        try:
+            with self.state.session() as session:
+                store.touch_learner(session, learner)
+                session.flush()  # no relationship orders the learner's INSERT first
+                visit = session.scalar(
+                    select(LessonVisit).where(LessonVisit.learner_id == learner, LessonVisit.lesson == lesson)
+                )
+                if visit is None:
+                    session.add(LessonVisit(learner_id=learner, lesson=lesson))
+                else:
+                    visit.visited_at = utcnow()
+        except IntegrityError:  # two tabs recorded the first visit at once: one row is enough
+            pass
+
+    def lessons(self, learner: str) -> list[LessonProgress]:
+        with self.state.session() as session:
+            visits = select(LessonVisit.lesson).where(LessonVisit.learner_id == learner)
+            visited = set(session.scalars(visits))
+            passed = set(session.scalars(
+                select(ExerciseProgress.exercise_id).where(
+                    ExerciseProgress.learner_id == learner, ExerciseProgress.passed_at.is_not(None)
+                )
+            ))
+            attempted = list(session.scalars(
+                select(ExerciseAttempt.exercise_id).where(ExerciseAttempt.learner_id == learner)
+            ))
+        result = []
+        for lesson in self.course.lessons():
+            if not lesson.available:
+                continue
+            exercises = self.catalog.of_lesson(lesson.slug)
+            ids = {e.id for e in exercises}
+            result.append(LessonProgress(
+                slug=lesson.slug, title=lesson.title, url=lesson.url, visited=lesson.slug in visited,
+                passed=len(ids & passed), total=len(ids), attempts=sum(1 for a in attempted if a in ids),
+                exercises=[
+                    (e.title, f"/lessons/{e.lesson}/exercises/{e.slug}", e.id in passed) for e in exercises
+                ],
+            ))
+        return result
+
+    @staticmethod
+    def continue_url(lessons: list[LessonProgress]) -> str | None:
+        for lesson in lessons:
+            if not lesson.visited:
+                return lesson.url
+            for _, url, passed in lesson.exercises:
+                if not passed:
+                    return url
+        return lessons[-1].url if lessons else None
+
+    def resume_token(self, learner: str) -> str:
+        return str(self._resume.dumps(learner))
+
+    def learner_of(self, token: str) -> str | None:
+        try:
+            value = self._resume.loads(token)
+        except BadSignature:
+            return None
+        return value if isinstance(value, str) else None
