@@ -152,6 +152,8 @@ class Block:
     name_span: Span
     members: list[Member] = field(default_factory=list)
     documentation: list[Comment] = field(default_factory=list)
+    opening_comment: Comment | None = None  # `model User { // ...`
+    closing_comment: Comment | None = None  # `} // ...`
 
     @property
     def attributes(self) -> list[Attribute]:
@@ -210,8 +212,27 @@ TopItem = Block | Comment | BlankLine
 
 
 @dataclass
+class Relation:
+    """A validated relation. For one-to-one and one-to-many, `model`.`field` holds the foreign key
+    (`fields` -> `references` of `target`); for many-to-many `model` sorts before `target` by name."""
+
+    name: str  # the relation name, "" when not named
+    kind: str  # "1:1", "1:n" or "m:n"
+    model: Model
+    field: Field
+    target: Model
+    target_field: Field
+    fields: list[str]
+    references: list[str]
+    on_delete: str | None = None  # Prisma's words (Cascade, SetNull, ...) when given explicitly
+    on_update: str | None = None
+    map: str | None = None
+
+
+@dataclass
 class PrismaSchema:
     items: list[TopItem] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)  # filled in by validation
 
     @property
     def models(self) -> list[Model]:
@@ -242,3 +263,12 @@ def _mapped_name(attribute: Attribute | None, default: str) -> str:
         if arg is not None and isinstance(arg.value, StringValue):
             return arg.value.value
     return default
+
+
+def field_refs(value: object) -> list[ConstantValue] | None:
+    """`[a, b]` (or a bare `a`, which Prisma accepts too) as constants; None when it is not that."""
+    if isinstance(value, ConstantValue):
+        return [value]
+    if isinstance(value, ArrayValue) and all(isinstance(i, ConstantValue) for i in value.items):
+        return [i for i in value.items if isinstance(i, ConstantValue)]
+    return None

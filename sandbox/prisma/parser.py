@@ -186,6 +186,7 @@ class _Parser:
         if not c.at("{"):
             raise _LineError(c.here(), f"Expected `{{` after `{kind} {name_tok.text}`.")
         c.next()
+        block.opening_comment = c.comment
         if c.peek() is None:
             return
         closes_here = c.tokens[-1].kind == "}"
@@ -226,6 +227,7 @@ class _Parser:
         if first.kind == "}":
             self.block = None
             block.span = block.span.to(first.span)
+            block.closing_comment = c.comment
             c.next()
             if c.peek() is not None:
                 raise _LineError(

@@ -1,0 +1,146 @@
+"""Prisma's SQL calculation for PostgreSQL: a validated schema -> the tables, enums, keys, indexes and
+foreign keys that `prisma migrate` would create (checked against Prisma's engine, see tests)."""
+
+from __future__ import annotations
+
+from sandbox.migrate.sqlschema import (
+    Column,
+    ForeignKey,
+    Index,
+    PrimaryKey,
+    SqlSchema,
+    Table,
+)
+from sandbox.migrate.sqlschema import (
+    Enum as SqlEnum,
+)
+from sandbox.prisma import names
+from sandbox.prisma.ast import Field, Model, NumberValue, PrismaSchema, Relation, field_refs
+from sandbox.prisma.defaults import to_column_default
+from sandbox.prisma.relations import ACTIONS
+from sandbox.prisma.types import SCALAR_SQL, native_sql
+from sandbox.prisma.validate import constraint_name
+
+
+def to_sql_schema(source: str | PrismaSchema) -> SqlSchema:
+    """Accepts schema text (parsed and validated here) or a PrismaSchema from `parse_schema`."""
+    if isinstance(source, str):
+        from sandbox.prisma import parse_schema
+
+        source = parse_schema(source)
+    return _Calculator(source).run()
+
+
+class _Calculator:
+    def __init__(self, schema: PrismaSchema):
+        self.schema = schema
+        self.enums = {e.name: e for e in schema.enums}
+        self.models = {m.name: m for m in schema.models}
+
+    def run(self) -> SqlSchema:
+        sql = SqlSchema()
+        sql.enums = [SqlEnum(e.db_name, [v.db_name for v in e.values]) for e in self.schema.enums]
+        tables = {m.name: self._table(m) for m in self.schema.models}
+        sql.tables = list(tables.values())
+        for relation in self.schema.relations:
+            if relation.kind == "m:n":
+                sql.tables.append(self._join_table(relation))
+            else:
+                tables[relation.model.name].foreign_keys.append(self._foreign_key(relation))
+        return sql
+
+    def column(self, field: Field) -> Column:
+        enum = self.enums.get(field.type.name)
+        if enum is not None:
+            sql_type, cast = enum.db_name, f'"{enum.db_name}"'
+        else:
+            native = next((a for a in field.attributes if a.name.startswith("db.")), None)
+            if native is not None:
+                args = [int(a.value.text) for a in native.args if isinstance(a.value, NumberValue)]
+                sql_type = native_sql(native.name[3:], args)
+            else:
+                sql_type = SCALAR_SQL[field.type.name]
+            cast = sql_type
+        kind = "enum" if enum is not None else "scalar"
+        default = to_column_default(field, kind, field.attribute("default"), cast, enum)
+        return Column(
+            name=field.db_name,
+            type=sql_type,
+            nullable=field.optional or field.list,
+            default=default,
+            is_enum=enum is not None,
+            is_array=field.list,
+        )
+
+    def _table(self, model: Model) -> Table:
+        scalars = [f for f in model.fields if f.type.name not in self.models]
+        table = Table(model.db_name, [self.column(f) for f in scalars])
+        id_field = next((f for f in scalars if f.attribute("id")), None)
+        if id_field is not None:
+            attr = id_field.attribute("id")
+            table.primary_key = PrimaryKey(
+                constraint_name(model, attr, [id_field.db_name]), [id_field.db_name]
+            )  # type: ignore[arg-type]
+        for attr in model.attributes:
+            if attr.name == "id":
+                cols = self._columns(model, attr)
+                table.primary_key = PrimaryKey(constraint_name(model, attr, cols), cols)
+        # Prisma's order: field-level @unique, then @@index, then @@unique, each in schema order.
+        for field in scalars:
+            attr = field.attribute("unique")
+            if attr is not None:
+                table.indexes.append(
+                    Index(constraint_name(model, attr, [field.db_name]), [field.db_name], True)
+                )
+        for kind in ("index", "unique"):
+            for attr in model.attributes:
+                if attr.name == kind:
+                    cols = self._columns(model, attr)
+                    table.indexes.append(Index(constraint_name(model, attr, cols), cols, kind == "unique"))
+        return table
+
+    def _columns(self, model: Model, attr) -> list[str]:
+        arg = attr.arg("fields", positional=True)
+        return [model.field(r.name).db_name for r in field_refs(arg.value) or []]  # type: ignore[union-attr]
+
+    def _foreign_key(self, relation: Relation) -> ForeignKey:
+        model, target = relation.model, relation.target
+        scalars = [model.field(n) for n in relation.fields]
+        columns = [f.db_name for f in scalars]  # type: ignore[union-attr]
+        required = any(not f.optional for f in scalars)  # type: ignore[union-attr]
+        on_delete = (
+            ACTIONS[relation.on_delete] if relation.on_delete else ("RESTRICT" if required else "SET NULL")
+        )
+        on_update = ACTIONS[relation.on_update] if relation.on_update else "CASCADE"
+        return ForeignKey(
+            name=relation.map or names.foreign_key_name(model.db_name, columns),
+            columns=columns,
+            referenced_table=target.db_name,
+            referenced_columns=[target.field(n).db_name for n in relation.references],  # type: ignore[union-attr]
+            on_delete=on_delete,  # type: ignore[arg-type]
+            on_update=on_update,  # type: ignore[arg-type]
+        )
+
+    def _join_table(self, relation: Relation) -> Table:
+        """Implicit many-to-many: `_AToB` (or `_Name`), "A" and "B" typed like the ids they point to."""
+        a, b = relation.model, relation.target
+        name = "_" + (relation.name or f"{a.name}To{b.name}")
+        spelled = names.join_table_names(name)
+        table = Table(name)
+        for letter, model in (("A", a), ("B", b)):
+            id_field = next(f for f in model.fields if f.attribute("id"))
+            id_column = self.column(id_field)
+            table.columns.append(Column(letter, id_column.type, nullable=False, is_enum=id_column.is_enum))
+            table.foreign_keys.append(
+                ForeignKey(
+                    spelled[f"{letter.lower()}_fkey"],
+                    [letter],
+                    model.db_name,
+                    [id_column.name],
+                    "CASCADE",
+                    "CASCADE",
+                )
+            )
+        table.primary_key = PrimaryKey(spelled["pkey"], ["A", "B"])
+        table.indexes.append(Index(spelled["index"], ["B"]))
+        return table
