@@ -19,7 +19,7 @@ only), `dbname(env)`, `reset_env(env)` (drop + recreate, empty), `create_env_fro
 
 Template databases (seeded exercise states, built once, copied per learner in ~10 ms):
 `manager.create_template(name, setup_sql) -> db name`, `template_exists`, `template_conninfo`,
-`drop_template`.
+`drop_template`; `manager.admin_conninfo(dbname=None)` is the shared server's admin access (ops only).
 
 Errors: `SandboxError` (message for people), `InvalidName` (a bad workspace id, env, backup or template name:
 ids are 4-32 lowercase letters and digits since they end up in SQL names), `ClusterError` (embedded cluster

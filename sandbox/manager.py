@@ -154,6 +154,11 @@ class SandboxManager:
     def list_workspaces(self) -> list[WorkspaceInfo]:
         return self.registry.all()
 
+    def admin_conninfo(self, dbname: str | None = None) -> str:
+        """Admin connection string of the shared server (grading databases, operations); never for
+        learner SQL."""
+        return self._shared_server("An admin connection").admin_conninfo(dbname)
+
     def fill_pool(self) -> int:
         """Fill the warm pool now (the background thread does this by itself); returns how many were built."""
         return self.pool.fill()

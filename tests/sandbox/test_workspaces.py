@@ -218,3 +218,8 @@ def test_env_and_backup_names_are_validated(workspace: Workspace) -> None:
         workspace.conninfo("qa")
     with pytest.raises(InvalidName, match="Invalid backup name"):
         workspace.clone_env("prod", "x'; DROP DATABASE y; --")
+
+
+def test_admin_conninfo_reaches_the_server_as_a_superuser(manager: SandboxManager) -> None:
+    with psycopg.connect(manager.admin_conninfo()) as conn:
+        assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone() == (True,)
