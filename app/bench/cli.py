@@ -14,6 +14,7 @@ SUITES: dict[str, str] = {
     "create_migration": "app.bench.migrations",
     "workspace": "app.bench.workspace",
     "grading": "app.bench.grading",
+    "panel": "app.bench.panel",
 }
 
 

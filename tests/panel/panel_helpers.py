@@ -45,6 +45,7 @@ class Panel:
         page = client.get("/playground" if context == "playground" else f"/panel/{context}")
         assert page.status_code == 200, page.text
         self.token = token_of(page.text)
+        self.first_page = soup(page.text)
 
     @property
     def base(self) -> str:
