@@ -92,3 +92,12 @@ def test_without_a_csrf_token_nothing_is_graded(client):
 def test_an_unknown_exercise_is_a_404_page(client):
     response = client.get("/lessons/01-migration-concepts/exercises/99-nope")
     assert response.status_code == 404 and "There is no exercise" in response.text
+
+
+def test_each_lesson_links_to_each_of_its_exercises(client, exercises):
+    for exercise in exercises.values():
+        page = BeautifulSoup(client.get(f"/lessons/{exercise.lesson}").text, "html.parser")
+        href = f"/lessons/{exercise.lesson}/exercises/{exercise.slug}"
+        assert page.select_one(f"#exercises ~ ol a[href='{href}']"), href
+        listing = BeautifulSoup(client.get(f"/lessons/{exercise.lesson}/exercises").text, "html.parser")
+        assert listing.select_one(f"a[href='{href}']").text == exercise.title
