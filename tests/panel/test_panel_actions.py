@@ -81,6 +81,7 @@ def test_dropping_a_column_with_data_asks_for_confirmation_first(panel: Panel) -
     )
     confirm = asked.select_one('#panel-migration form input[name="accept_data_loss"]')
     assert confirm is not None
+    assert asked.select_one('#panel-migration form input[name="name"]')["value"] == "drop name"
     assert len(asked.select("#panel-history tbody tr")) == 1  # nothing written yet
     assert panel.sql('SELECT count(name) FROM "User"').select_one(".result-table td").get_text() == "3"
     done = panel.create(SCHEMA_WITHOUT_NAME, "drop name", accept_data_loss="1")
