@@ -156,7 +156,7 @@ def _diff_table(old: Table, new: Table, pos: tuple[int, int], add) -> None:  # t
     # Prisma re-creates the kept indexes that cover a dropped-and-recreated column.
     for ni in matched_idx.values():
         if recreated & set(new.indexes[ni].columns):
-            add(CreateIndex(new.name, new.indexes[ni]), bt, at, ni, 1)
+            add(CreateIndex(new.name, new.indexes[ni], after_recreate=True), bt, at, ni, 1)
 
 
 def column_changes(old: Column, new: Column) -> tuple[list[ColumnChangeKind], TypeChange | None]:

@@ -45,7 +45,8 @@ MANY_ENUM_VALUES_NOTE = (
 def render_script(steps: list[Step], create_schema: bool = False, schema: str = "public") -> str:
     """The whole script; `create_schema=True` adds the preamble of `migrate diff --from-empty`."""
     sections = []
-    if create_schema:
+    # Prisma writes the CREATE SCHEMA preamble only in front of something to create.
+    if create_schema and steps:
         sections.append(f"-- CreateSchema\nCREATE SCHEMA IF NOT EXISTS {quote(schema)};\n")
     for step in steps:
         statements = render_step(step)

@@ -133,6 +133,8 @@ class CreateIndex:
     table: str
     index: Index
     on_new_table: bool = False
+    # Re-created because a column it covers is dropped and re-added (no unique-constraint warning then).
+    after_recreate: bool = False
 
 
 @dataclass

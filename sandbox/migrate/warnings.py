@@ -1,0 +1,255 @@
+"""Prisma's data-loss warnings and unexecutable steps for a migration, in Prisma's words.
+
+Two texts per finding, as Prisma has: a static one written into `migration.sql` (`/* Warnings: */`),
+and one computed from the rows of the target database, printed when the migration is created. A finding
+whose rows are absent (empty table, no non-null value) is not reported against the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+
+from sandbox.migrate import casts
+from sandbox.migrate.sqlschema import Column
+from sandbox.migrate.steps import (
+    AddColumn,
+    AlterColumn,
+    AlterEnum,
+    AlterTable,
+    CreateIndex,
+    DropAndRecreateColumn,
+    DropColumn,
+    DropPrimaryKey,
+    DropTable,
+    Step,
+)
+
+
+@dataclass
+class Finding:
+    step: int
+    static: str  # the text of the migration file header
+    live: str  # the text against the database, when `applies`
+    applies: bool
+    unexecutable: bool  # against the database
+    static_unexecutable: bool | None = None  # in the file header, when it differs (a column made required)
+
+    @property
+    def in_header_as_unexecutable(self) -> bool:
+        return self.unexecutable if self.static_unexecutable is None else self.static_unexecutable
+
+
+@dataclass
+class MigrationWarnings:
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f.live for f in self.findings if f.applies and not f.unexecutable]
+
+    @property
+    def unexecutable(self) -> list[str]:
+        return [f.live for f in self.findings if f.applies and f.unexecutable]
+
+    @property
+    def unexecutable_steps(self) -> list[int]:
+        return [f.step for f in self.findings if f.applies and f.unexecutable]
+
+    def file_header(self) -> str:
+        """The `/* Warnings: */` block Prisma puts on top of migration.sql ("" when there is nothing)."""
+        header = self.findings
+        ordered = [f for f in header if not f.in_header_as_unexecutable] + [
+            f for f in header if f.in_header_as_unexecutable
+        ]
+        if not ordered:
+            return ""
+        lines = "".join(f"  - {f.static}\n" for f in ordered)
+        return f"/*\n  Warnings:\n\n{lines}\n*/\n"
+
+    def console_text(self) -> str:
+        """What `prisma migrate dev` prints on stderr before writing the migration."""
+        out = ""
+        if self.unexecutable:
+            items = "".join(
+                f"  • Step {i} {m}\n" for i, m in zip(self.unexecutable_steps, self.unexecutable, strict=True)
+            )
+            out += f"\n⚠️ We found changes that cannot be executed:\n\n{items}\n"
+        if self.warnings:
+            items = "".join(f"  • {m}\n" for m in self.warnings)
+            out += f"\n⚠️  Warnings for the current datasource:\n\n{items}\n"
+        return out
+
+
+Counter = Callable[[str, str | None, str], int]
+
+
+def check_warnings(steps: list[Step], conn: psycopg.Connection | None) -> MigrationWarnings:
+    """Findings for `steps` against the rows of `conn` (None: static texts only, nothing applies)."""
+    cache: dict[tuple[str, str | None, str], int] = {}
+
+    def count(table: str, column: str | None = None, condition: str = "") -> int:
+        key = (table, column, condition)
+        if conn is None:
+            return 0
+        if key not in cache:
+            query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+            if column is not None:
+                query += sql.SQL(" WHERE {} IS " + condition).format(sql.Identifier(column))
+            row = conn.execute(query).fetchone()
+            cache[key] = int(row[0]) if row else 0
+        return cache[key]
+
+    result = MigrationWarnings()
+    for index, step in enumerate(steps):
+        result.findings += _step_findings(index, step, count)
+    return result
+
+
+def _step_findings(i: int, step: Step, count) -> list[Finding]:  # type: ignore[no-untyped-def]
+    if isinstance(step, DropTable):
+        t = step.table.name
+        rows = count(t)
+        return [
+            Finding(
+                i,
+                f"You are about to drop the `{t}` table. "
+                "If the table is not empty, all the data it contains will be lost.",
+                f"You are about to drop the `{t}` table, which is not empty ({rows} rows).",
+                rows > 0,
+                False,
+            )
+        ]
+    if isinstance(step, AlterEnum) and step.removed:
+        text = (
+            f"The values [{','.join(step.removed)}] on the enum `{step.before.name}` will be removed. "
+            "If these variants are still used in the database, this will fail."
+        )
+        return [Finding(i, text, text, True, False)]
+    if (
+        isinstance(step, CreateIndex)
+        and step.index.unique
+        and not step.on_new_table
+        and not step.after_recreate
+    ):
+        text = (
+            f"A unique constraint covering the columns `[{','.join(step.index.columns)}]` on the table "
+            f"`{step.table}` will be added. If there are existing duplicate values, this will fail."
+        )
+        return [Finding(i, text, text, count(step.table) > 0, False)]
+    if isinstance(step, AlterTable):
+        return [f for change in step.changes for f in _change_findings(i, step.table, change, count)]
+    return []
+
+
+def _required_without_default(column: Column) -> bool:
+    return not column.nullable and not column.is_array and column.default is None
+
+
+def _change_findings(i: int, t: str, change: object, count) -> list[Finding]:  # type: ignore[no-untyped-def]
+    if isinstance(change, DropColumn):
+        c = change.column.name
+        values = count(t, c, "NOT NULL")
+        drop = f"You are about to drop the column `{c}` on the `{t}` table"
+        return [
+            Finding(
+                i,
+                f"{drop}. All the data in the column will be lost.",
+                f"{drop}, which still contains {values} non-null values.",
+                values > 0,
+                False,
+            )
+        ]
+    if isinstance(change, AddColumn) and _required_without_default(change.column):
+        c, rows = change.column.name, count(t)
+        prefix = f"Added the required column `{c}` to the `{t}` table without a default value."
+        return [
+            Finding(
+                i,
+                f"{prefix} This is not possible if the table is not empty.",
+                f"{prefix} There are {rows} rows in this table, it is not possible to execute this step.",
+                rows > 0,
+                True,
+            )
+        ]
+    if isinstance(change, DropPrimaryKey):
+        text = (
+            f"The primary key for the `{t}` table will be changed. "
+            "If it partially fails, the table could be left without primary key constraint."
+        )
+        return [Finding(i, text, text, count(t) > 0, False)]
+    if isinstance(change, DropAndRecreateColumn):
+        c = change.after.name
+        if _required_without_default(change.after):
+            prefix = (
+                f"Changed the type of `{c}` on the `{t}` table. "
+                "No cast exists, the column would be dropped and recreated"
+            )
+            return [
+                Finding(
+                    i,
+                    f"{prefix}, which cannot be done if there is data, since the column is required.",
+                    f"{prefix}, which cannot be done since the column is required "
+                    "and there is data in the table.",
+                    count(t) > 0,
+                    True,
+                )
+            ]
+        prefix = (
+            f"The `{c}` column on the `{t}` table would be dropped and recreated. This will lead to data loss"
+        )
+        return [
+            Finding(
+                i,
+                f"{prefix} if there is data in the column.",
+                f"{prefix}.",
+                count(t, change.before.name, "NOT NULL") > 0,
+                False,
+            )
+        ]
+    if isinstance(change, AlterColumn):
+        return _alter_column_findings(i, t, change, count)
+    return []
+
+
+def _alter_column_findings(i: int, t: str, change: AlterColumn, count) -> list[Finding]:  # type: ignore[no-untyped-def]
+    findings = []
+    c = change.before.name
+    if (
+        "arity" in change.changes
+        and change.before.nullable
+        and not change.after.nullable
+        and not change.after.is_array
+    ):
+        nulls = count(t, c, "NULL")
+        findings.append(
+            Finding(
+                i,
+                f"Made the column `{c}` on table `{t}` required. "
+                "This step will fail if there are existing NULL values in that column.",
+                f"Made the column `{c}` on table `{t}` required, but there are {nulls} existing NULL values.",
+                nulls > 0,
+                True,
+                static_unexecutable=False,
+            )
+        )
+    if change.type_change == "risky":
+        cast = (
+            f"The data in that column will be cast from `{casts.display(change.before.type)}` "
+            f"to `{casts.display(change.after.type)}`."
+        )
+        values = count(t, c, "NOT NULL")
+        alter = f"You are about to alter the column `{c}` on the `{t}` table"
+        findings.append(
+            Finding(
+                i,
+                f"{alter}. The data in that column could be lost. {cast}",
+                f"{alter}, which contains {values} non-null values. {cast}",
+                values > 0,
+                False,
+            )
+        )
+    return findings
