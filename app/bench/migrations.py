@@ -21,7 +21,11 @@ import psycopg
 from app.bench.core import Measurement
 from sandbox.cluster import EmbeddedCluster
 from sandbox.migrate import commands
+from sandbox.migrate.diff import diff_schemas
 from sandbox.migrate.history import MemoryHistory, Migration
+from sandbox.migrate.render import render_script
+from sandbox.migrate.sqlschema import SqlSchema
+from sandbox.prisma import to_sql_schema
 
 MODELS = 10
 ORACLE_DIR = Path(os.environ.get("MIGRATION_LAB_ORACLE", "/tmp/prisma-oracle"))
@@ -62,11 +66,8 @@ def history_of_models(models: int) -> list[Migration]:
     """Migration k adds model Mk: the schema's history, one model at a time."""
     migrations = []
     for k in range(1, models + 1):
-        before = schema_with(k - 1) if k > 1 else None
-        result = commands.diff(before, schema_with(k))
-        if result.exit_code != 0 or result.sql is None:
-            raise RuntimeError(f"could not build the bench history:\n{result.output}")
-        sql = result.sql.replace('CREATE SCHEMA IF NOT EXISTS "public";\n\n', "")
+        before = to_sql_schema(schema_with(k - 1)) if k > 1 else SqlSchema()
+        sql = render_script(diff_schemas(before, to_sql_schema(schema_with(k))))
         migrations.append(Migration(f"202401010000{k:02d}_m{k}", sql))
     return migrations
 

@@ -15,9 +15,16 @@ from datetime import UTC, datetime
 import psycopg
 
 from sandbox.migrate import table
+from sandbox.migrate.diff import diff_schemas
 from sandbox.migrate.history import HistoryStore, Migration, MigrationFileMissing, find, new_migration_name
+from sandbox.migrate.introspect import introspect
+from sandbox.migrate.render import render_script
 from sandbox.migrate.shadow import ShadowCreationError, ShadowReplayError, location, replay, reset_schemas
+from sandbox.migrate.sqlschema import SqlSchema
+from sandbox.migrate.summary import summarize
 from sandbox.migrate.table import ApplyError, MigrationRecord, SchemaNotEmpty
+from sandbox.migrate.warnings import check_warnings
+from sandbox.prisma import SchemaError, to_sql_schema
 
 FOLDER_LABEL = "prisma/migrations"
 NOT_APPLIED_HINT = (
@@ -88,8 +95,6 @@ class PrismaError(Exception):
 
 
 def _run(body: Callable[[CommandResult], None]) -> CommandResult:
-    from sandbox.prisma.errors import SchemaError
-
     result = CommandResult()
     try:
         body(result)
@@ -425,10 +430,6 @@ def migrate_dev(
     now: datetime | None = None,
 ) -> CommandResult:
     """Replay on the shadow, check drift, apply pending, create the next migration and apply it."""
-    from sandbox.migrate.diff import diff_schemas
-    from sandbox.migrate.introspect import introspect
-    from sandbox.migrate.warnings import check_warnings
-    from sandbox.prisma import to_sql_schema
 
     def body(result: CommandResult) -> None:
         target = to_sql_schema(schema)
@@ -465,13 +466,13 @@ def migrate_dev(
                 return
             script = checked.file_header() + _render(steps)
             result.sql = script
-            if checked.unexecutable and not create_only:
+            if checked.unexecutable or checked.warnings:
                 result.say(checked.console_text().rstrip("\n") + "\n")
+            if checked.unexecutable and not create_only:
                 result.say(UNEXECUTABLE_HINT)
                 result.exit_code = 1
                 return
             if checked.warnings:
-                result.say(checked.console_text().rstrip("\n") + "\n")
                 if not accept_data_loss:
                     result.needs_confirmation = True
                     result.exit_code = 1
@@ -500,14 +501,10 @@ def migrate_dev(
 
 
 def _render(steps: list) -> str:
-    from sandbox.migrate.render import render_script
-
     return render_script(steps) if steps else EMPTY_MIGRATION
 
 
 def _summary(steps: list) -> list[str]:
-    from sandbox.migrate.render import summarize
-
     return list(summarize(steps))
 
 
@@ -549,10 +546,6 @@ def _needs_reset(result: CommandResult, diagnosis: _Diagnosis, drift: list, url:
 
 def diff(from_schema: str | None, to_schema: str | None, exit_code: bool = False) -> CommandResult:
     """`prisma migrate diff --from-(empty|schema) --to-(schema|empty) --script`; None means empty."""
-    from sandbox.migrate.diff import diff_schemas
-    from sandbox.migrate.render import render_script
-    from sandbox.migrate.sqlschema import SqlSchema
-    from sandbox.prisma import to_sql_schema
 
     def body(result: CommandResult) -> None:
         before = to_sql_schema(from_schema) if from_schema is not None else SqlSchema()

@@ -12,9 +12,10 @@ def history_of(*scripts: str) -> MemoryHistory:
     return MemoryHistory([Migration(f"2024010100000{i}_m{i}", sql) for i, sql in enumerate(scripts, 1)])
 
 
-def query(conninfo: str, sql: str, params: tuple = ()) -> list[tuple]:
+def query(conninfo: str, sql: str, params: tuple | None = None) -> list[tuple]:
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        return conn.execute(sql, params).fetchall()
+        cursor = conn.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
 
 
 def relation_exists(conninfo: str, name: str) -> bool:

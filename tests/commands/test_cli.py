@@ -135,7 +135,7 @@ def test_dev_on_a_folder_with_a_temporary_shadow(
     assert len([p for p in (project / "prisma/migrations").iterdir() if p.is_dir()]) == 1
 
     assert main(["diff", "--from-empty", "prisma/schema.prisma"]) == 0
-    assert capsys.readouterr().out.startswith('CREATE SCHEMA IF NOT EXISTS "public";')
+    assert capsys.readouterr().out.startswith('-- CreateSchema\nCREATE SCHEMA IF NOT EXISTS "public";')
 
 
 def test_dev_reports_schema_errors_with_line_and_column(

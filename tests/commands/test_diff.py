@@ -12,7 +12,7 @@ def test_from_empty_starts_with_create_schema() -> None:
     assert result.exit_code == 0, result.output
     assert result.sql is not None
     assert result.sql.startswith(
-        'CREATE SCHEMA IF NOT EXISTS "public";\n\n-- CreateTable\nCREATE TABLE "User" ('
+        '-- CreateSchema\nCREATE SCHEMA IF NOT EXISTS "public";\n\n-- CreateTable\nCREATE TABLE "User" ('
     )
     assert result.output.endswith("\n")
 
