@@ -9,6 +9,7 @@ on the same schema change when it is set up in /tmp/prisma-oracle.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -30,7 +31,7 @@ from sandbox.prisma import to_sql_schema
 MODELS = 10
 ORACLE_DIR = Path(os.environ.get("MIGRATION_LAB_ORACLE", "/tmp/prisma-oracle"))
 ORACLE_SAMPLES = 5
-HEADER = 'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n'
+HEADER = 'datasource db {\n  provider = "postgresql"\n}\n'  # Prisma 7 refuses `url` in the schema
 ENUMS = "enum Status {\n  ACTIVE\n  INACTIVE\n  ARCHIVED\n}\n"
 
 
@@ -112,32 +113,44 @@ def time_create_migration(cluster: EmbeddedCluster, n: int) -> tuple[list[float]
     return warm, cold
 
 
-def time_oracle(cluster: EmbeddedCluster) -> list[float]:
-    """`./diff.sh before.prisma after.prisma`, a new process each time, as `prisma migrate diff` runs."""
+def time_oracle(cluster: EmbeddedCluster) -> tuple[list[float], list[float]]:
+    """`./diff.sh before.prisma after.prisma` as a new process each time (as `prisma migrate diff` runs),
+    and the same diff repeated inside one started engine (`oracle.mjs diff --repeat`)."""
     script = ORACLE_DIR / "diff.sh"
     if not script.exists() or not (ORACLE_DIR / "node_modules").is_dir() or not shutil.which("node"):
-        return []
+        return [], []
     folder = Path(tempfile.mkdtemp(prefix="bench-oracle-"))
-    (folder / "before.prisma").write_text(schema_with(MODELS))
-    (folder / "after.prisma").write_text(schema_with(MODELS, "note      String?"))
+    before, after = folder / "before.prisma", folder / "after.prisma"
+    before.write_text(schema_with(MODELS))
+    after.write_text(schema_with(MODELS, "note      String?"))
     env = dict(os.environ, DATABASE_URL=cluster.tcp_url(cluster.superuser, cluster.password, "postgres"))
-    samples = []
+    process: list[float] = []
     try:
         for _ in range(ORACLE_SAMPLES):
             start = time.perf_counter()
             proc = subprocess.run(
-                [str(script), str(folder / "before.prisma"), str(folder / "after.prisma")],
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=60,
+                [str(script), str(before), str(after)], capture_output=True, text=True, env=env
             )
-            samples.append((time.perf_counter() - start) * 1000)
+            process.append((time.perf_counter() - start) * 1000)
             if proc.returncode != 0 or "ALTER TABLE" not in proc.stdout:
-                return []
+                return [], []
+        repeat = [
+            "node",
+            str(ORACLE_DIR / "oracle.mjs"),
+            "diff",
+            "--from-schema",
+            str(before),
+            "--to-schema",
+            str(after),
+            "--repeat",
+            str(ORACLE_SAMPLES * 4),
+        ]
+        proc = subprocess.run(repeat, capture_output=True, text=True, env=env)
+        found = re.search(r"warm diff ms: ([\d. ]+);", proc.stderr)
+        warm = [float(x) for x in found.group(1).split()] if found else []
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return samples
+    return process, warm
 
 
 def run(n: int) -> list[Measurement]:
@@ -149,10 +162,18 @@ def run(n: int) -> list[Measurement]:
             Measurement("create_migration_ms", warm, target="≤150 ms median (10 models, 10 migrations)"),
             Measurement("create_migration_cold_shadow_ms", cold, target="first run: replays 10 migrations"),
         ]
-        oracle = time_oracle(cluster)
-        if oracle:
+        process, warm_diff = time_oracle(cluster)
+        if process:
             measurements.append(
-                Measurement("oracle_prisma_diff_process_ms", oracle, target="reference: Prisma, new process")
+                Measurement(
+                    "oracle_prisma_diff_process_ms", process, target="reference: Prisma CLI, new process"
+                )
+            )
+        if warm_diff:
+            measurements.append(
+                Measurement(
+                    "oracle_prisma_diff_warm_ms", warm_diff, target="reference: diff only, engine started"
+                )
             )
         return measurements
     finally:

@@ -534,7 +534,7 @@ def _needs_reset(result: CommandResult, diagnosis: _Diagnosis, drift: list, url:
     result.needs_reset = True
     result.exit_code = 130
     text = reasons[0] if len(reasons) == 1 else "".join(f"- {reason}\n" for reason in reasons)
-    result.say(text.rstrip("\n"))
+    result.say(text)  # Prisma prints the reason and a newline: a blank line after a summary or a list
     result.say(f'We need to reset the "public" schema at "{location(url)}"\n')
     result.say("You may use prisma migrate reset to drop the development database.")
     result.say("All data will be lost.")
