@@ -60,21 +60,24 @@ def locate_error(exc: psycopg.Error, text: str) -> SqlError:
     return error
 
 
-def table_counts(conninfo: str) -> list[TableCount]:
+def table_counts(conn_or_conninfo: psycopg.Connection | str) -> list[TableCount]:
     """Tables of the public schema with their exact row counts (the migrations table is left out)."""
-    with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
-        names = [
-            row[0]
-            for row in conn.execute(
-                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')"
-                " AND c.relname <> '_prisma_migrations' ORDER BY c.relname"
-            )
-        ]
-        if not names:
-            return []
-        counts = pgsql.SQL(" UNION ALL ").join(
-            pgsql.SQL("SELECT {}, count(*) FROM {}").format(pgsql.Literal(name), pgsql.Identifier(name))
-            for name in names
+    if isinstance(conn_or_conninfo, str):
+        with psycopg.connect(conn_or_conninfo, autocommit=True, connect_timeout=10) as conn:
+            return table_counts(conn)
+    conn = conn_or_conninfo
+    names = [
+        row[0]
+        for row in conn.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')"
+            " AND c.relname <> '_prisma_migrations' ORDER BY c.relname"
         )
-        return sorted(TableCount(name, int(rows)) for name, rows in conn.execute(counts))
+    ]
+    if not names:
+        return []
+    counts = pgsql.SQL(" UNION ALL ").join(
+        pgsql.SQL("SELECT {}, count(*) FROM {}").format(pgsql.Literal(name), pgsql.Identifier(name))
+        for name in names
+    )
+    return sorted(TableCount(name, int(rows)) for name, rows in conn.execute(counts))

@@ -4,7 +4,7 @@ environment applied back into it, and read them for the panel's view."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql as pgsql
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.panel import store
 from app.panel.console import table_counts
-from app.panel.views import EnvCard, MigrationRow, MigrationState
+from app.panel.views import EnvCard, MigrationRow, MigrationState, TableCount
 from app.state.workspaces import ENVIRONMENTS, EnvMigration, Workspace
 from sandbox.migrate import table
 from sandbox.migrate.commands import migrate_status
@@ -63,14 +63,39 @@ def insert_record(conn: psycopg.Connection, record: EnvMigration) -> None:
     )
 
 
-def sync(
-    session: Session, workspace: Workspace, sandbox: Sandbox, envs: Sequence[str] = ENVIRONMENTS
-) -> None:
-    """Copy each environment's `_prisma_migrations` into the saved state."""
-    for env in envs:
+@dataclass
+class EnvSnapshot:
+    records: list[MigrationRecord]
+    tables: list[TableCount]
+
+
+def read(sandbox: Sandbox) -> dict[str, EnvSnapshot]:
+    """Each environment's `_prisma_migrations` rows and tables with row counts, one connection each."""
+    snapshots = {}
+    for env in ENVIRONMENTS:
         with psycopg.connect(sandbox.conninfo(env), autocommit=True) as conn:
-            records = table.list_records(conn)
-        store.save_env_records(session, workspace, env, records)
+            snapshots[env] = EnvSnapshot(table.list_records(conn), table_counts(conn))
+    return snapshots
+
+
+def sync(session: Session, workspace: Workspace, snapshots: dict[str, EnvSnapshot]) -> None:
+    """Mirror what each environment applied into the saved state (written only when it changed)."""
+    for env, snapshot in snapshots.items():
+        saved = [_key(r) for r in store.records_of(workspace, env)]
+        if saved != [_key(r) for r in snapshot.records]:
+            store.save_env_records(session, workspace, env, snapshot.records)
+
+
+def _key(record: MigrationRecord | EnvMigration) -> tuple:
+    return (
+        record.migration_name,
+        record.checksum,
+        record.started_at,
+        record.finished_at,
+        record.rolled_back_at,
+        record.logs,
+        record.applied_steps_count,
+    )
 
 
 def migration_state(records: list[MigrationRecord | EnvMigration], checksum: str) -> MigrationState:
@@ -107,7 +132,9 @@ def history_rows(workspace: Workspace) -> list[MigrationRow]:
     return rows
 
 
-def env_cards(workspace: Workspace, sandbox: Sandbox, history: list[Migration]) -> list[EnvCard]:
+def env_cards(
+    workspace: Workspace, sandbox: Sandbox, history: list[Migration], snapshots: dict[str, EnvSnapshot]
+) -> list[EnvCard]:
     cards = []
     for env in ENVIRONMENTS:
         status = migrate_status(MemoryHistory(list(history)), sandbox.conninfo(env))
@@ -117,7 +144,7 @@ def env_cards(workspace: Workspace, sandbox: Sandbox, history: list[Migration]) 
                 url=sandbox.url(env),
                 status=status_lines(status.output),
                 in_sync=status.exit_code == 0,
-                tables=table_counts(sandbox.conninfo(env)),
+                tables=snapshots[env].tables,
             )
         )
     prod = next(card for card in cards if card.env == "prod")

@@ -137,17 +137,18 @@ class PanelService:
         for env in ("dev", "staging", "prod"):
             with psycopg.connect(sandbox.conninfo(env), autocommit=True) as conn:
                 conn.execute(STARTER_ROWS.encode())
-        environments.sync(active.session, active.row, sandbox)
 
     def _view(self, active: Active, **extra) -> PanelView:
         row = active.row
+        snapshots = environments.read(active.sandbox)
+        environments.sync(active.session, row, snapshots)
         active.session.flush()
         history = active.history.list()
         view = PanelView(
             context=row.context,
             schema_text=row.schema_text,
             history=environments.history_rows(row),
-            envs=environments.env_cards(row, active.sandbox, history),
+            envs=environments.env_cards(row, active.sandbox, history, snapshots),
             rebuilt=active.rebuilt,
             **extra,
         )
@@ -174,7 +175,6 @@ class PanelService:
 
     def panel(self, learner_id: str, context: str) -> PanelView:
         with self._hold(learner_id, context) as active:
-            environments.sync(active.session, active.row, active.sandbox)
             return self._view(active)
 
     def migration_sql(self, learner_id: str, context: str, name: str) -> str | None:
@@ -216,7 +216,6 @@ class PanelService:
                 create_only=create_only,
                 accept_data_loss=accept_data_loss,
             )
-            environments.sync(active.session, active.row, sandbox, ["dev"])
             return self._view(active), migration_outcome(result, create_only)
 
     def apply_draft(
@@ -245,7 +244,6 @@ class PanelService:
             if dev_state == "failed":  # a first try failed: mark it rolled back so the edit can run
                 commands.migrate_resolve(active.history, sandbox.conninfo("dev"), rolled_back=name)
             result = commands.migrate_deploy(active.history, sandbox.conninfo("dev"))
-            environments.sync(active.session, active.row, sandbox, ["dev"])
             if result.exit_code != 0:
                 outcome = MigrationOutcome(
                     kind="failed",
@@ -278,7 +276,6 @@ class PanelService:
         if env == "prod":
             self._backup_before_deploy(active)
         result = commands.migrate_deploy(active.history, sandbox.conninfo(env))
-        environments.sync(active.session, active.row, sandbox, [env])
         if result.exit_code != 0:
             return result.output.strip(), False
         if result.applied:
@@ -307,7 +304,6 @@ class PanelService:
                 view.env("dev").confirm_reset = True
                 return view
             result = commands.migrate_reset(active.history, active.sandbox.conninfo("dev"), force=True)
-            environments.sync(active.session, active.row, active.sandbox, ["dev"])
             view = self._view(active)
             card = view.env("dev")
             card.notice_ok = result.exit_code == 0
@@ -322,7 +318,6 @@ class PanelService:
                 view.env("prod").notice, view.env("prod").notice_ok = "There is no such backup.", False
                 return view
             notice = self._restore(active, backup)
-            environments.sync(active.session, active.row, active.sandbox, ["prod"])
             view = self._view(active)
             view.env("prod").notice = notice
             return view
@@ -359,7 +354,6 @@ class PanelService:
                 outcome = SqlOutcome(env=env, sql=sql, error=SqlError("Type a SQL statement to run."))
             else:
                 outcome = run_console_sql(active.sandbox.conninfo(env), env, sql, self.limits.max_result_rows)
-            environments.sync(active.session, active.row, active.sandbox, [env])
             return self._view(active), outcome
 
     def terminal(
@@ -369,5 +363,4 @@ class PanelService:
 
         with self._hold(learner_id, context) as active:
             outcome = run_command(self, active, command, database_url, schema)
-            environments.sync(active.session, active.row, active.sandbox)
             return self._view(active), outcome

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -13,6 +14,8 @@ from app.state.base import utcnow
 from app.state.workspaces import Backup, EnvMigration, Learner, Workspace, WorkspaceMigration
 from sandbox.migrate.history import Migration
 from sandbox.migrate.table import MigrationRecord
+
+SEEN_RESOLUTION = timedelta(minutes=5)
 
 
 class WorkspaceLimitReached(Exception):
@@ -28,7 +31,7 @@ def touch_learner(session: Session, learner_id: str) -> Learner:
     if learner is None:
         learner = Learner(id=learner_id)
         session.add(learner)
-    else:
+    elif utcnow() - learner.last_seen_at > SEEN_RESOLUTION:  # not a write on every request
         learner.last_seen_at = utcnow()
     return learner
 
