@@ -42,11 +42,14 @@ class _Calculator:
         sql.enums = [SqlEnum(e.db_name, [v.db_name for v in e.values]) for e in self.schema.enums]
         tables = {m.name: self._table(m) for m in self.schema.models}
         sql.tables = list(tables.values())
-        for relation in self.schema.relations:
-            if relation.kind == "m:n":
-                sql.tables.append(self._join_table(relation))
-            else:
-                tables[relation.model.name].foreign_keys.append(self._foreign_key(relation))
+        # Foreign keys follow the fields that hold them; join tables follow the order relations are met.
+        by_field = {id(r.field): r for r in self.schema.relations if r.kind != "m:n"}
+        for model in self.schema.models:
+            for field in model.fields:
+                relation = by_field.get(id(field))
+                if relation is not None:
+                    tables[model.name].foreign_keys.append(self._foreign_key(relation))
+        sql.tables.extend(self._join_table(r) for r in self.schema.relations if r.kind == "m:n")
         return sql
 
     def column(self, field: Field) -> Column:

@@ -54,19 +54,21 @@ def render(schema: PrismaSchema) -> str:
 
 
 def _block(block: Block) -> list[str]:
-    header = f"{block.kind} {block.name} {{" + (
-        f" {block.opening_comment.text}" if block.opening_comment else ""
-    )
-    body, attributes = _split(block.members)
-    lines = [header]
+    members = block.members
+    if block.opening_comment is not None:  # Prisma drops it; we keep the learner's words, inside the block
+        members = [block.opening_comment, *members]
+    body, attributes = _split(members)
+    lines = [f"{block.kind} {block.name} {{"]
     lines.extend(_rows(body))
     if attributes:
         if len(lines) > 1:
             lines.append("")
         for member in attributes:
             lines.append(INDENT + (member.text if isinstance(member, Comment) else _attribute_line(member)))
-    closing = "}" + (f" {block.closing_comment.text}" if block.closing_comment else "")
-    return [*lines, closing]
+    # `} // x`: Prisma moves the comment below the block, then a second run adds a blank line before
+    # it; we give that fixed point at once, so that formatting is idempotent.
+    closing = ["", block.closing_comment.text] if block.closing_comment else []
+    return [*lines, "}", *closing]
 
 
 def _split(members: list) -> tuple[list, list]:
