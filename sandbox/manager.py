@@ -84,6 +84,7 @@ class SandboxManager:
         else:
             self._registry = MemoryRegistry()
         self._registry.ensure()
+        self._sync_passwords()
         if background:
             self.pool.start()
             self.reaper.start()
@@ -120,7 +121,7 @@ class SandboxManager:
         names.check_workspace_id(workspace_id)
         info = self.registry.get(workspace_id)
         server = self.provider.server_for(workspace_id, create=False) if info else None
-        if info is None or server is None:
+        if info is None or info.state != "active" or server is None:
             return None
         self.registry.touch(workspace_id)
         return self._handle(workspace_id, server)
@@ -180,6 +181,8 @@ class SandboxManager:
         """Drop roles and databases of this prefix that no registered workspace owns (a crash between
         creating and registering, or a registry lost with the app's data), and forget registered
         workspaces whose role is gone. Returns the ids whose objects were dropped."""
+        for workspace_id in self.registry.stale_builds(LOST_AFTER_S):  # a process died while building
+            self.drop_workspace(workspace_id)
         known = {info.id for info in self.registry.all()}
         if not self.provider.shared:
             return self.provider.stray_workspaces(known)
@@ -279,6 +282,28 @@ class SandboxManager:
         digest = hmac.new(self._secret, f"{self.prefix}:{workspace_id}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode()[:32]
 
+    def _sync_passwords(self) -> None:
+        """Workspaces kept on a server from an earlier run get the passwords of the current secret."""
+        if not self.provider.shared:
+            return
+        ids = [info.id for info in self.registry.all()]
+        with self._shared_server().admin_connection() as conn, conn.transaction():
+            existing = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)",
+                    ([names.role_name(self.prefix, i) for i in ids],),
+                )
+            }
+            for workspace_id in ids:
+                role = names.role_name(self.prefix, workspace_id)
+                if role in existing:
+                    conn.execute(
+                        sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                            sql.Identifier(role), sql.Literal(self.password_for(workspace_id))
+                        )
+                    )
+
     def _handle(self, workspace_id: str, server: Server) -> Workspace:
         return Workspace(workspace_id, self.prefix, self.password_for(workspace_id), server, self._executor)
 
@@ -292,7 +317,7 @@ class SandboxManager:
     def _build_unlocked(self, workspace_id: str, state: str) -> Workspace:
         server = self.provider.server_for(workspace_id, create=True)
         assert server is not None
-        self.registry.add(workspace_id, state)
+        self.registry.add(workspace_id, "building")
         try:
             create_objects(
                 server,
@@ -310,6 +335,7 @@ class SandboxManager:
             if isinstance(exc, psycopg.Error):
                 raise SandboxError(f"Could not create workspace {workspace_id}: {str(exc).strip()}") from exc
             raise
+        self.registry.set_state(workspace_id, state)
         return self._handle(workspace_id, server)
 
     def _drop_unlocked(self, workspace_id: str) -> None:

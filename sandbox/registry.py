@@ -19,7 +19,7 @@ REVOKE ALL ON SCHEMA migration_lab_sandbox FROM PUBLIC;
 CREATE TABLE IF NOT EXISTS migration_lab_sandbox.workspaces (
     prefix text NOT NULL,
     id text NOT NULL,
-    state text NOT NULL CHECK (state IN ('pool', 'active')),
+    state text NOT NULL CHECK (state IN ('building', 'pool', 'active')),
     created_at timestamptz NOT NULL DEFAULT now(),
     last_used_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (prefix, id)
@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS migration_lab_sandbox.workspaces (
 @dataclass(frozen=True)
 class WorkspaceInfo:
     id: str
-    state: str  # "pool" (warm, not handed out) or "active"
+    state: str  # "building" (databases being created), "pool" (warm, not handed out) or "active"
     created_at: datetime
     last_used_at: datetime
 
@@ -47,6 +47,8 @@ class PgRegistry:
             conn.execute(SCHEMA_SQL)
 
     def add(self, workspace_id: str, state: str) -> None:
+        """Register (or re-register) a workspace; "building" until its databases exist, so that it is
+        neither handed out nor taken for an orphan meanwhile."""
         with self.server.admin_connection() as conn:
             conn.execute(
                 "INSERT INTO migration_lab_sandbox.workspaces (prefix, id, state) VALUES (%s, %s, %s)"
@@ -91,6 +93,20 @@ class PgRegistry:
     def idle(self, seconds: float) -> list[str]:
         found = self._select(
             "AND state = 'active' AND last_used_at < now() - make_interval(secs => %s)", (seconds,)
+        )
+        return [info.id for info in found]
+
+    def set_state(self, workspace_id: str, state: str) -> None:
+        with self.server.admin_connection() as conn:
+            conn.execute(
+                "UPDATE migration_lab_sandbox.workspaces SET state = %s, last_used_at = now()"
+                " WHERE prefix = %s AND id = %s",
+                (state, self.prefix, workspace_id),
+            )
+
+    def stale_builds(self, seconds: float) -> list[str]:
+        found = self._select(
+            "AND state = 'building' AND created_at < now() - make_interval(secs => %s)", (seconds,)
         )
         return [info.id for info in found]
 
@@ -152,6 +168,16 @@ class MemoryRegistry:
     def idle(self, seconds: float) -> list[str]:
         cutoff = time.time() - seconds
         return [i.id for i in self.all() if i.state == "active" and i.last_used_at.timestamp() < cutoff]
+
+    def set_state(self, workspace_id: str, state: str) -> None:
+        with self._lock:
+            info = self._rows.get(workspace_id)
+            if info is not None:
+                self._rows[workspace_id] = WorkspaceInfo(info.id, state, info.created_at, _now())
+
+    def stale_builds(self, seconds: float) -> list[str]:
+        cutoff = time.time() - seconds
+        return [i.id for i in self.all() if i.state == "building" and i.created_at.timestamp() < cutoff]
 
     def count_pooled(self) -> int:
         return sum(1 for info in self.all() if info.state == "pool")

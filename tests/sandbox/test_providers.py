@@ -65,6 +65,26 @@ def test_server_provider_with_a_superuser_url(pg_cluster: EmbeddedCluster) -> No
         manager.stop()
 
 
+def test_workspaces_kept_on_a_server_get_the_passwords_of_a_new_secret(pg_cluster: EmbeddedCluster) -> None:
+    url = pg_cluster.tcp_url("postgres", pg_cluster.password, "postgres")
+    first = SandboxManager(ServerProvider(url), SandboxSettings(sandbox_prefix="tsec", pool_size=0), "one")
+    first.start(background=False)
+    ws = first.create_workspace()
+    first.stop()  # the server keeps the workspace; the next run has another secret
+    second = SandboxManager(ServerProvider(url), SandboxSettings(sandbox_prefix="tsec", pool_size=0), "two")
+    second.start(background=False)
+    try:
+        again = second.open_workspace(ws.id)
+        assert again is not None and again.password != ws.password
+        with psycopg.connect(again.url("dev")) as conn:
+            assert conn.execute("SELECT current_user").fetchone() == (ws.role,)
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            psycopg.connect(ws.url("dev"))
+    finally:
+        second.drop_workspace(ws.id)
+        second.stop()
+
+
 @pytest.fixture
 def createrole_admin(pg_cluster: EmbeddedCluster) -> Iterator[str]:
     """A non-superuser admin that can create roles and databases, with a database of its own."""

@@ -222,4 +222,25 @@ def test_env_and_backup_names_are_validated(workspace: Workspace) -> None:
 
 def test_admin_conninfo_reaches_the_server_as_a_superuser(manager: SandboxManager) -> None:
     with psycopg.connect(manager.admin_conninfo()) as conn:
-        assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone() == (True,)
+        row = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+    assert row == (True,)
+
+
+def test_a_workspace_being_built_is_neither_handed_out_nor_opened(manager: SandboxManager) -> None:
+    manager.registry.add("wbuilding1", "building")  # as a refiller in another process would, mid-build
+    try:
+        assert manager.open_workspace("wbuilding1") is None
+        ws = manager.create_workspace()
+        assert ws.id != "wbuilding1"
+        manager.drop_workspace(ws.id)
+        assert manager.remove_orphans() == []  # not an orphan while young
+        with psycopg.connect(manager.admin_conninfo()) as conn:
+            conn.execute(
+                "UPDATE migration_lab_sandbox.workspaces SET created_at = now() - interval '1 hour'"
+                " WHERE prefix = %s AND id = 'wbuilding1'",
+                (manager.prefix,),
+            )
+        manager.remove_orphans()  # a build that died long ago is cleaned up
+        assert manager.registry.get("wbuilding1") is None
+    finally:
+        manager.drop_workspace("wbuilding1")
