@@ -102,9 +102,7 @@ def replay(conn: psycopg.Connection, migrations: Sequence[Migration]) -> SqlSche
 
 
 def with_dbname(conninfo: str, dbname: str) -> str:
-    params = conninfo_to_dict(conninfo)
-    params["dbname"] = dbname
-    return make_conninfo(**params)
+    return make_conninfo(conninfo, dbname=dbname)
 
 
 def location(conninfo: str) -> str:

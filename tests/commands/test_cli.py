@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from app.cli import main
 
@@ -145,3 +147,22 @@ def test_dev_reports_schema_errors_with_line_and_column(
     assert main(["migrate", "dev", "--url", fresh_db]) == 1
     err = capsys.readouterr().err
     assert "Error: P1012" in err and "schema.prisma:8:" in err and "Strnig" in err
+
+
+def test_shadow_that_cannot_be_created_is_p3014(
+    project: Path, fresh_db: str, pg_cluster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS no_createdb")
+        conn.execute("CREATE ROLE no_createdb LOGIN NOCREATEDB")
+        conn.execute("GRANT ALL ON SCHEMA public TO no_createdb")
+    url = make_conninfo(fresh_db, user="no_createdb")
+    try:
+        assert main(["migrate", "dev", "--url", url]) == 1
+        err = capsys.readouterr().err
+        assert "P3014" in err and "Prisma Migrate could not create the shadow database." in err
+        assert "permission denied to create database" in err
+    finally:
+        with psycopg.connect(fresh_db, autocommit=True) as conn:
+            conn.execute("DROP OWNED BY no_createdb")
+            conn.execute("DROP ROLE no_createdb")

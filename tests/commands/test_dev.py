@@ -230,3 +230,14 @@ def test_migration_names_keep_increasing(fresh_db: str, shadow_db: str, create_o
         if create_only:
             dev(history, fresh_db, shadow_db, schema)
     assert names == sorted(names) and names[0] != names[1]
+
+
+def test_existing_database_without_history_is_drift_with_prismas_first_time_hint(
+    fresh_db: str, shadow_db: str
+) -> None:
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE legacy (id int PRIMARY KEY)")
+    result = dev(MemoryHistory(), fresh_db, shadow_db, V1, name="init")
+    assert result.exit_code == 130 and result.needs_reset
+    assert "If you are running this the first time on an existing database" in result.output
+    assert "[+] Added tables\n  - legacy\n" in result.output
