@@ -109,15 +109,15 @@ def _diff_table(old: Table, new: Table, pos: tuple[int, int], add) -> None:  # t
 
     matched_idx: dict[int, int] = {}
     for ni, nidx in enumerate(new.indexes):
-        oi = next(
+        found = next(
             (i for i, o in enumerate(old.indexes) if i not in matched_idx and _indexes_match(o, nidx)), None
         )
-        if oi is None:
+        if found is None:
             add(CreateIndex(new.name, nidx), bt, at, ni, 0)
         else:
-            matched_idx[oi] = ni
-            if old.indexes[oi].name != nidx.name:
-                add(RenameIndex(old.name, old.indexes[oi].name, nidx.name), bt, oi, at, ni)
+            matched_idx[found] = ni
+            if old.indexes[found].name != nidx.name:
+                add(RenameIndex(old.name, old.indexes[found].name, nidx.name), bt, found, at, ni)
     for oi, oidx in enumerate(old.indexes):
         if oi not in matched_idx:
             add(DropIndex(old.name, oidx), bt, oi)

@@ -109,9 +109,10 @@ def introspect(conn: psycopg.Connection, schema: str = "public") -> SqlSchema:
     for relname, conname, contype, columns, ref_table, ref_columns, on_delete, on_update in conn.execute(
         CONSTRAINTS_SQL, params
     ):
-        table = tables.get(relname)
-        if table is None:
+        owner = tables.get(relname)
+        if owner is None:
             continue
+        table = owner
         if contype == "p":
             table.primary_key = PrimaryKey(conname, list(columns))
         else:
@@ -178,7 +179,9 @@ _NUMERIC = {"INTEGER", "BIGINT", "SMALLINT", "DECIMAL", "DOUBLE PRECISION", "REA
 
 def _split_items(text: str) -> list[str]:
     """Split `'a'::text, 'b, c'::text` on the commas outside quotes."""
-    items, current, quoted = [], [], False
+    items: list[str] = []
+    current: list[str] = []
+    quoted = False
     for char in text:
         if char == "'":
             quoted = not quoted

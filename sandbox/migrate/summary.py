@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sandbox.migrate.sqlschema import Column, ColumnDefault
 from sandbox.migrate.steps import (
     AddColumn,
@@ -121,7 +123,7 @@ def _table_change(step: AlterTable, change: object) -> list[str]:
     return []
 
 
-def _describe(old: Column, new: Column, changes: list[str]) -> str:
+def _describe(old: Column, new: Column, changes: Sequence[str]) -> str:
     parts = []
     for kind in changes:
         if kind == "arity":
