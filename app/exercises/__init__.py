@@ -16,7 +16,7 @@ def install(app: FastAPI) -> None:
     from app.progress.routes import router as progress_router
     from app.progress.visits import LessonVisitMiddleware
 
-    instructor = getattr(app.state, "instructor_settings", None) or InstructorSettings()
+    instructor = getattr(app.state, "instructor_settings", None) or InstructorSettings()  # type: ignore[call-arg]
     check_instructor_settings(instructor)  # refuse to start with a default password
     app.state.instructor_settings = instructor
     app.state.templates.env.filters["inline_md"] = inline_markdown

@@ -59,7 +59,7 @@ class GradingDatabases:
         """The unprivileged role's connection string to `dbname`."""
         params = conninfo_to_dict(self.admin_conninfo)
         params.update(user=ROLE, password=self._password, dbname=dbname)
-        return make_conninfo(**params)
+        return make_conninfo("", **params)
 
     def connect(self, dbname: str) -> psycopg.Connection:
         return psycopg.connect(self.conninfo(dbname), autocommit=True)

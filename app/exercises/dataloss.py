@@ -26,7 +26,9 @@ def _quote(name: str) -> str:
 def statements(sql: str) -> list[str]:
     """Split on `;` outside comments and string literals (enough for migration files)."""
     text = re.sub(r"/\*.*?\*/|--[^\n]*", " ", sql, flags=re.DOTALL)
-    parts, current, quoted = [], [], False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
     for char in text:
         if char == "'":
             quoted = not quoted

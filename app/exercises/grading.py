@@ -153,9 +153,8 @@ def grade(exercise: Exercise, submission: Submission, dbs: GradingDatabases) -> 
                 f"{table}|{mode}": catalog.table_fingerprint(conn, table, mode)
                 for table, mode in _rows_checks(exercise)
             }
-            error = _replay(conn, exercise, env, submission.history, losses)
-            if error:
-                replay_errors[env] = error
+            if failure := _replay(conn, exercise, env, submission.history, losses):
+                replay_errors[env] = failure
         ctx = GradingContext(
             exercise=exercise,
             history=submission.history,

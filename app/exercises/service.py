@@ -69,7 +69,7 @@ def admin_conninfo_of(panel: PanelService) -> str:
     """The sandbox server's admin connection (grading databases live beside the workspaces)."""
     params = conninfo_to_dict(panel.sandboxes.template_conninfo("grading"))
     params["dbname"] = "postgres"
-    return make_conninfo(**params)
+    return make_conninfo("", **params)
 
 
 class ExerciseService:
