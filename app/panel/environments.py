@@ -78,7 +78,14 @@ def read(sandbox: Sandbox) -> dict[str, EnvSnapshot]:
     return snapshots
 
 
-def sync(session: Session, workspace: Workspace, snapshots: dict[str, EnvSnapshot]) -> None:
+def sync(session: Session, workspace: Workspace, sandbox: Sandbox) -> dict[str, EnvSnapshot]:
+    """Read every environment and mirror what it applied into the saved state."""
+    snapshots = read(sandbox)
+    save(session, workspace, snapshots)
+    return snapshots
+
+
+def save(session: Session, workspace: Workspace, snapshots: dict[str, EnvSnapshot]) -> None:
     """Mirror what each environment applied into the saved state (written only when it changed)."""
     for env, snapshot in snapshots.items():
         saved = [_key(r) for r in store.records_of(workspace, env)]

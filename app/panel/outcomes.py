@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from app.panel.views import MigrationOutcome, SchemaProblem
 from sandbox.migrate.commands import CommandResult
 
@@ -23,49 +25,52 @@ def schema_problems(schema: str) -> list[SchemaProblem]:
 
 
 def migration_outcome(result: CommandResult, create_only: bool) -> MigrationOutcome:
-    common = {
-        "sql": result.sql or "",
-        "warnings": list(result.warnings),
-        "unexecutable": list(result.unexecutable),
-        "output": result.output,
-        "create_only": create_only,
-    }
+    base = MigrationOutcome(
+        kind="nothing",
+        sql=result.sql or "",
+        warnings=list(result.warnings),
+        unexecutable=list(result.unexecutable),
+        output=result.output,
+        create_only=create_only,
+    )
     if result.needs_reset:
-        return MigrationOutcome(
+        return replace(
+            base,
             kind="drift",
             message="Dev does not match the migration history, so Prisma would reset it (all its data "
             "would be lost). Press Reset dev, then Create migration again.",
-            **common,
         )
     if result.error_code:
-        return MigrationOutcome(kind="failed", message=error_summary(result), **common)
+        return replace(base, kind="failed", message=error_summary(result))
     if result.needs_confirmation:
-        return MigrationOutcome(kind="confirm", **common)
+        return replace(base, kind="confirm")
     if result.unexecutable and result.exit_code:
-        return MigrationOutcome(
+        return replace(
+            base,
             kind="refused",
             message="This change cannot be applied to the rows dev holds. Tick Create only to write the "
             "migration yourself (a default, a backfill), then Apply it.",
-            **common,
         )
     migration = result.created_migration
     if migration is not None and create_only:
-        return MigrationOutcome(
+        return replace(
+            base,
             kind="draft",
             name=migration.name,
+            sql=migration.sql,
             message="Prisma Migrate created the following migration without applying it. "
             "You can now edit it and apply it.",
-            **{**common, "sql": migration.sql},
         )
     if migration is not None:
-        return MigrationOutcome(
+        return replace(
+            base,
             kind="created",
             name=migration.name,
+            sql=migration.sql,
             message=f"Created and applied {migration.name} to dev.",
-            **{**common, "sql": migration.sql},
         )
     last = [line for line in result.output.splitlines() if line.strip()]
-    return MigrationOutcome(kind="nothing", message=last[-1] if last else "Nothing to do.", **common)
+    return replace(base, message=last[-1] if last else "Nothing to do.")
 
 
 def error_summary(result: CommandResult) -> str:

@@ -140,8 +140,7 @@ class PanelService:
 
     def _view(self, active: Active, **extra) -> PanelView:
         row = active.row
-        snapshots = environments.read(active.sandbox)
-        environments.sync(active.session, row, snapshots)
+        snapshots = environments.sync(active.session, row, active.sandbox)
         active.session.flush()
         history = active.history.list()
         view = PanelView(

@@ -104,11 +104,19 @@
     }
   });
 
-  // htmx does not swap 4xx/5xx answers: show their message where the learner is looking.
+  // A failure of the app (4xx/5xx) is shown in the panel's alert, and the part the action aimed at is
+  // kept: swapping the error card in its place would leave later actions without their target.
   function showFailure(text) {
     var alert = document.getElementById("panel-alert");
     if (alert) alert.textContent = text;
   }
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    var target = event.detail.target;
+    if (xhr.status >= 400 && target && target.closest && target.closest("#sandbox")) {
+      event.detail.shouldSwap = false;
+    }
+  });
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
     var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
