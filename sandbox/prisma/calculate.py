@@ -78,22 +78,22 @@ class _Calculator:
     def _table(self, model: Model) -> Table:
         scalars = [f for f in model.fields if f.type.name not in self.models]
         table = Table(model.db_name, [self.column(f) for f in scalars])
-        id_field = next((f for f in scalars if f.attribute("id")), None)
-        if id_field is not None:
-            attr = id_field.attribute("id")
-            table.primary_key = PrimaryKey(
-                constraint_name(model, attr, [id_field.db_name]), [id_field.db_name]
-            )  # type: ignore[arg-type]
+        for field in scalars:
+            id_attr = field.attribute("id")
+            if id_attr is not None:
+                table.primary_key = PrimaryKey(
+                    constraint_name(model, id_attr, [field.db_name]), [field.db_name]
+                )
         for attr in model.attributes:
             if attr.name == "id":
                 cols = self._columns(model, attr)
                 table.primary_key = PrimaryKey(constraint_name(model, attr, cols), cols)
         # Prisma's order: field-level @unique, then @@index, then @@unique, each in schema order.
         for field in scalars:
-            attr = field.attribute("unique")
-            if attr is not None:
+            unique = field.attribute("unique")
+            if unique is not None:
                 table.indexes.append(
-                    Index(constraint_name(model, attr, [field.db_name]), [field.db_name], True)
+                    Index(constraint_name(model, unique, [field.db_name]), [field.db_name], True)
                 )
         for kind in ("index", "unique"):
             for attr in model.attributes:

@@ -20,6 +20,7 @@ from sandbox.prisma.ast import (
     Field,
     FieldType,
     FunctionCall,
+    Member,
     Model,
     NumberValue,
     PrismaSchema,
@@ -246,6 +247,7 @@ class _Parser:
             self._unclosed(first.span)
             self._top_line(c, raw, line)
             return
+        member: Member
         if isinstance(block, Model):
             member = self._model_line(c, block)
         elif isinstance(block, Enum):

@@ -309,6 +309,10 @@ class _Checker:
                 Relation(a.name, "m:n", first.model, first.field, second.model, second.field, [], [])
             )
 
+    def _scalar(self, model: Model, name: str) -> Field | None:
+        field = model.field(name)
+        return field if field is not None and field.type.name not in self.models else None
+
     # ----- the foreign key side ----------------------------------------------------------------------
     def _foreign_key(self, owner: _Side) -> bool:
         """Checks `fields`/`references`/actions of the side that holds the foreign key."""
@@ -323,7 +327,7 @@ class _Checker:
                 f"this model: {', '.join(unknown)}",
             )
             return False
-        relational = [f.name for f in fields if model.field(f.name).type.name in self.models]  # type: ignore[union-attr]
+        relational = [f.name for f in fields if self._scalar(model, f.name) is None]
         if relational:
             self.error(
                 owner.arg("fields").span,
@@ -331,11 +335,7 @@ class _Checker:
                 f"relation fields: {', '.join(relational)}",
             )
             return False
-        missing = [
-            r.name
-            for r in refs
-            if target.field(r.name) is None or target.field(r.name).type.name in self.models
-        ]  # type: ignore[union-attr]
+        missing = [r.name for r in refs if self._scalar(target, r.name) is None]
         if missing:
             self.error(
                 owner.arg("references").span,

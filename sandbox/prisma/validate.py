@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from sandbox.prisma import defaults, names
 from sandbox.prisma.ast import (
     Attribute,
+    ConfigBlock,
     ConstantValue,
     Enum,
     Field,
@@ -70,17 +71,17 @@ class _Validator:
 
     # ----- blocks ----------------------------------------------------------------------------------
     def _config(self) -> None:
-        sources = [i for i in self.schema.items if getattr(i, "kind", None) == "datasource"]
+        sources = [i for i in self.schema.items if isinstance(i, ConfigBlock) and i.kind == "datasource"]
         for extra in sources[1:]:
             self.error(extra.name_span, "You defined more than one datasource. This is not allowed yet.")
         for source in sources[:1]:
-            provider = source.provider  # type: ignore[attr-defined]
+            provider = source.provider
             if provider is None:
                 self.error(
                     source.name_span, f'The datasource `{source.name}` needs `provider = "postgresql"`.'
                 )
             elif provider not in PROVIDERS:
-                prop = next(p for p in source.properties if p.name == "provider")  # type: ignore[attr-defined]
+                prop = next(p for p in source.properties if p.name == "provider")
                 self.error(
                     prop.value.span,
                     f'Migration Lab runs PostgreSQL: the provider must be "postgresql", not "{provider}".',
@@ -89,7 +90,7 @@ class _Validator:
     def _top_names(self) -> None:
         seen: dict[str, str] = {}
         tables: dict[str, str] = {}
-        for block in self.schema.models + self.schema.enums:  # type: ignore[operator]
+        for block in self.schema.models + self.schema.enums:
             if block.name in SCALARS:
                 self.error(
                     block.name_span, f'"{block.name}" is a reserved scalar type name and cannot be used.'

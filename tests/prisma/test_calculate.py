@@ -44,7 +44,7 @@ def test_calculated_schema_is_what_postgres_stores(case: str, fresh_db: str) -> 
     text = (CALC / f"{case}.prisma").read_text()
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS citext")
-        conn.execute(script(text))  # type: ignore[arg-type]
+        conn.execute(script(text))
         stored = introspect(conn)
     steps = diff_schemas(without_written_defaults(stored), without_written_defaults(to_sql_schema(text)))
     if case == "natives_lists_smallserial":
