@@ -6,6 +6,7 @@ left behind by a crashed run is stopped and wiped on the next start.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import pwd
@@ -95,6 +96,7 @@ class EmbeddedCluster:
     superuser: str = "postgres"
     password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     _run_as: pwd.struct_passwd | None = None
+    _lock_fd: int | None = None
 
     @classmethod
     def create(cls, data_dir: Path, name: str = "cluster", pg_bin: str | None = None) -> EmbeddedCluster:
@@ -124,6 +126,14 @@ class EmbeddedCluster:
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._take_lock()
+        try:
+            self._start_locked()
+        except BaseException:
+            self._release_lock()
+            raise
+
+    def _start_locked(self) -> None:
         self._run_as = unprivileged_user() if os.geteuid() == 0 else None
         self._clean_leftover()
         self.root.mkdir(parents=True, exist_ok=True)
@@ -160,6 +170,31 @@ class EmbeddedCluster:
             )
         if wipe:
             shutil.rmtree(self.root, ignore_errors=True)
+        self._release_lock()
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the flock
+            self._lock_fd = None
+
+    def _take_lock(self) -> None:
+        """One live process per cluster folder: a leftover is only cleaned when its owner is gone. The
+        kernel drops a flock when its process dies, however it dies."""
+        lock_path = self.root.parent / f".{self.root.name}.lock"
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise ClusterError(
+                f"Another process (pid {owner}) runs the embedded PostgreSQL cluster in {self.root}. "
+                "Stop it, or give this one another data dir (MIGRATION_LAB_DATA_DIR)."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
 
     def _clean_leftover(self) -> None:
         """A previous run that crashed leaves its postmaster running or its folder behind."""

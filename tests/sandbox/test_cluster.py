@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -38,16 +39,37 @@ def test_cluster_runs_as_an_unprivileged_user(pg_cluster: EmbeddedCluster) -> No
     assert pg_cluster.pgdata.stat().st_uid == uid
 
 
-def test_a_cluster_left_by_a_crashed_run_is_cleaned_on_the_next_start(tmp_path: Path) -> None:
-    crashed = EmbeddedCluster.create(tmp_path, name="crashy")
-    crashed.start()
-    old_pid = int((crashed.pgdata / "postmaster.pid").read_text().splitlines()[0])
-    # The crashed run never calls stop(): its postmaster and folder are left behind.
+CRASHING_RUN = """
+import sys, time
+from pathlib import Path
+from sandbox.cluster import EmbeddedCluster
+cluster = EmbeddedCluster.create(Path(sys.argv[1]), name="crashy")
+cluster.start()
+print(cluster.pgdata / "postmaster.pid", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_cluster_left_by_a_crashed_run_is_cleaned_on_the_next_start(
+    tmp_path: Path, repo_root: Path
+) -> None:
+    run = subprocess.Popen(
+        [sys.executable, "-c", CRASHING_RUN, str(tmp_path)], cwd=repo_root, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert run.stdout is not None
+        pidfile = Path(run.stdout.readline().strip())
+        old_postmaster = int(pidfile.read_text().splitlines()[0])
+        with pytest.raises(ClusterError, match=f"Another process \\(pid {run.pid}\\) runs the embedded"):
+            EmbeddedCluster.create(tmp_path, name="crashy").start()  # its owner is alive: hands off
+    finally:
+        run.kill()  # the crash: SIGKILL, no stop(); the postmaster and the folder stay behind
+        run.wait()
+    assert Path(f"/proc/{old_postmaster}").exists()
     fresh = EmbeddedCluster.create(tmp_path, name="crashy")
-    assert fresh.root == crashed.root
     try:
         fresh.start()
-        assert not Path(f"/proc/{old_pid}").exists()
+        assert not Path(f"/proc/{old_postmaster}").exists()
         with psycopg.connect(fresh.admin_conninfo()) as conn:
             assert conn.execute("SELECT 1").fetchone() == (1,)
     finally:
