@@ -18,7 +18,8 @@ from pathlib import Path
 import psycopg
 
 from app.bench.core import Measurement
-from sandbox import SandboxManager, SandboxSettings
+from sandbox.config import SandboxSettings
+from sandbox.manager import SandboxManager
 from sandbox.providers.embedded import EmbeddedProvider
 
 MIB = 2**20
