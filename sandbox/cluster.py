@@ -112,6 +112,10 @@ class EmbeddedCluster:
         return self.root / "data"
 
     @property
+    def _lock_path(self) -> Path:
+        return self.root.parent / f".{self.root.name}.lock"
+
+    @property
     def socket_dir(self) -> Path:
         return self.root / "socket"
 
@@ -171,6 +175,13 @@ class EmbeddedCluster:
         if wipe:
             shutil.rmtree(self.root, ignore_errors=True)
         self._release_lock()
+        if wipe and self.root.parent.parent == TMPFS:
+            # Our own folder on tmpfs: leave nothing behind (rmdir keeps it if another cluster lives there).
+            self._lock_path.unlink(missing_ok=True)
+            try:
+                self.root.parent.rmdir()
+            except OSError:
+                pass
 
     def _release_lock(self) -> None:
         if self._lock_fd is not None:
@@ -180,9 +191,8 @@ class EmbeddedCluster:
     def _take_lock(self) -> None:
         """One live process per cluster folder: a leftover is only cleaned when its owner is gone. The
         kernel drops a flock when its process dies, however it dies."""
-        lock_path = self.root.parent / f".{self.root.name}.lock"
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
