@@ -72,7 +72,7 @@ def _check_function(field: Field, call: FunctionCall) -> list[tuple[Span, str]]:
 
 
 def _check_literal(field: Field, kind: str, value: Expression, enum: Enum | None) -> list[tuple[Span, str]]:
-    span, shown = value.span, _shown(value)
+    span, shown = value.span, value_text(value)
     if kind == "enum":
         if not isinstance(value, ConstantValue):
             return [(span, f"Expected an enum value, but found `{shown}`.")]
@@ -179,7 +179,8 @@ def _base64(text: str) -> bytes | None:
         return None
 
 
-def _shown(value: Expression) -> str:
+def value_text(value: Expression) -> str:
+    """A value as the learner wrote it, for messages."""
     if isinstance(value, StringValue):
         return f'"{value.value}"'
     if isinstance(value, NumberValue):

@@ -11,7 +11,6 @@ from sandbox.prisma import defaults, names
 from sandbox.prisma.ast import (
     Attribute,
     ConfigBlock,
-    ConstantValue,
     Enum,
     Field,
     Model,
@@ -300,10 +299,10 @@ class _Validator:
             self.error(attr.span, f"Native type {name} takes only unnamed arguments.")
             return
         if any(not isinstance(a.value, NumberValue) or not a.value.text.isdigit() for a in args):
-            shown = ", ".join(_source(a.value) for a in args)
+            shown = ", ".join(defaults.value_text(a.value) for a in args)
             self.error(attr.span, f"Expected a nonnegative integer, but found ({shown}).")
         elif native.exact_args and len(args) not in (0, native.max_args):
-            shown = ", ".join(_source(a.value) for a in args)
+            shown = ", ".join(defaults.value_text(a.value) for a in args)
             self.error(attr.span, f"Expected two nonnegative integers, but found ({shown}).")
         elif len(args) > native.max_args:
             self.error(
@@ -449,13 +448,3 @@ def _relation_scalars(field: Field) -> str | None:
     arg = attr.arg("fields") if attr else None
     refs = field_refs(arg.value) if arg else None
     return refs[0].name if refs and len(refs) == 1 else None
-
-
-def _source(value: object) -> str:
-    if isinstance(value, StringValue):
-        return f'"{value.value}"'
-    if isinstance(value, NumberValue):
-        return value.text
-    if isinstance(value, ConstantValue):
-        return value.name
-    return "…"
