@@ -21,6 +21,7 @@ def install(app: FastAPI) -> None:
     app.add_middleware(IdentityMiddleware, identity=app.state.identity)
     install_template_helpers(app.state.templates)
     app.include_router(router)
+    app.state.nav_links.append(("Playground", "/playground"))
     app.state.on_startup.append(lambda: start(app))
     app.state.on_shutdown.append(lambda: stop(app))
 
