@@ -9,6 +9,7 @@ schema, which is what makes the text identical to Prisma's.
 from __future__ import annotations
 
 from sandbox.migrate import casts
+from sandbox.migrate.default_values import defaults_match
 from sandbox.migrate.sqlschema import Column, ForeignKey, Index, SqlSchema, Table
 from sandbox.migrate.steps import (
     STEP_ORDER,
@@ -166,7 +167,7 @@ def column_changes(old: Column, new: Column) -> tuple[list[ColumnChangeKind], Ty
         kinds.append("arity")
     old_seq = old.default is not None and old.default.kind == "sequence"
     new_seq = new.default is not None and new.default.kind == "sequence"
-    if not old_seq and not new_seq and not _defaults_match(old, new):
+    if not old_seq and not new_seq and not defaults_match(old, new):
         kinds.append("default")
     type_change = casts.column_type_change(old, new)
     if type_change is not None:
@@ -174,15 +175,6 @@ def column_changes(old: Column, new: Column) -> tuple[list[ColumnChangeKind], Ty
     if old_seq != new_seq:
         kinds.append("autoincrement")
     return kinds, type_change
-
-
-def _defaults_match(old: Column, new: Column) -> bool:
-    a, b = old.default, new.default
-    if a is None or b is None:
-        return a is None and b is None
-    if a.kind != b.kind:
-        return False
-    return a.kind == "now" or a.sql == b.sql
 
 
 def _fks_match(a: ForeignKey, b: ForeignKey, old: Table, new: Table) -> bool:

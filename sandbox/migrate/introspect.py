@@ -10,9 +10,9 @@ import re
 
 import psycopg
 
+from sandbox.migrate.default_values import from_catalog
 from sandbox.migrate.sqlschema import (
     Column,
-    ColumnDefault,
     Enum,
     ForeignKey,
     Index,
@@ -87,10 +87,6 @@ TYPE_NAMES = {
     "bit": "BIT", "bit varying": "VARBIT", "money": "MONEY", "oid": "OID",
 }  # fmt: skip
 _FORMATTED = re.compile(r"^([a-z ]+?)(\([\d,]+\))?( with(?:out)? time zone)?$")
-_SEQUENCE = re.compile(r"^nextval\('(.+)'::regclass\)$")
-_CAST_LITERAL = re.compile(r"^('(?:[^']|'')*')::[\w\" \[\](),.]+$")
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?(e[+-]?\d+)?$", re.IGNORECASE)
-_ARRAY = re.compile(r"^ARRAY\[(.*)\](?:::[\w\" \[\](),.]+)?$", re.DOTALL)
 
 
 def introspect(conn: psycopg.Connection, schema: str = "public") -> SqlSchema:
@@ -104,7 +100,7 @@ def introspect(conn: psycopg.Connection, schema: str = "public") -> SqlSchema:
         table = tables.setdefault(relname, Table(relname))
         sql_type = typname if is_enum else render_type(formatted)
         column = Column(attname, sql_type, nullable=not notnull, is_enum=is_enum, is_array=is_array)
-        column.default = parse_default(default, column)
+        column.default = from_catalog(default, column)
         table.columns.append(column)
     for relname, conname, contype, columns, ref_table, ref_columns, on_delete, on_update in conn.execute(
         CONSTRAINTS_SQL, params
@@ -135,60 +131,3 @@ def render_type(formatted: str) -> str:
     name = match.group(1) + (match.group(3) or "")
     args = (match.group(2) or "").replace(" ", "")
     return TYPE_NAMES.get(name, name.upper()) + args
-
-
-def parse_default(expr: str | None, column: Column) -> ColumnDefault | None:
-    """A catalog default expression as the ColumnDefault a Prisma schema would calculate."""
-    if expr is None:
-        return None
-    sequence = _SEQUENCE.match(expr)
-    if sequence:
-        return ColumnDefault("sequence", sequence.group(1).strip('"'))
-    if expr in ("CURRENT_TIMESTAMP", "now()"):
-        return ColumnDefault("now")
-    array = _ARRAY.match(expr)
-    if array and column.is_array:
-        items = (
-            [_literal(item.strip(), column) for item in _split_items(array.group(1))]
-            if array.group(1)
-            else []
-        )
-        element = f'"{column.type}"' if column.is_enum else column.type
-        return ColumnDefault("literal", f"ARRAY[{', '.join(items)}]::{element}[]")
-    literal = _literal(expr, column)
-    if literal is not None and (
-        literal.startswith("'") or _NUMBER.match(literal) or literal in ("true", "false")
-    ):
-        return ColumnDefault("literal", literal)
-    return ColumnDefault("expression", expr)
-
-
-def _literal(expr: str, column: Column) -> str:
-    cast = _CAST_LITERAL.match(expr)
-    if not cast:
-        return expr
-    literal = cast.group(1)
-    inner = literal[1:-1]
-    if _NUMBER.match(inner) and not column.is_enum and column.type.split("(")[0] in _NUMERIC:
-        return inner
-    return literal
-
-
-_NUMERIC = {"INTEGER", "BIGINT", "SMALLINT", "DECIMAL", "DOUBLE PRECISION", "REAL"}
-
-
-def _split_items(text: str) -> list[str]:
-    """Split `'a'::text, 'b, c'::text` on the commas outside quotes."""
-    items: list[str] = []
-    current: list[str] = []
-    quoted = False
-    for char in text:
-        if char == "'":
-            quoted = not quoted
-        if char == "," and not quoted:
-            items.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    items.append("".join(current))
-    return items
