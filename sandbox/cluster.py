@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import importlib.util
 import os
 import pwd
 import secrets
@@ -63,12 +64,11 @@ def find_pg_bin(explicit: str | None = None) -> Path:
         if out.returncode == 0:
             candidates.append(Path(out.stdout.strip()))
     candidates += sorted(Path("/").glob(DEBIAN_BIN_GLOB.lstrip("/")), reverse=True)
-    try:
-        import pgserver  # the wheel ships server binaries for machines without PostgreSQL
-
-        candidates.append(Path(pgserver.__file__).parent / "pginstall" / "bin")
-    except ImportError:
-        pass
+    # The pgserver wheel ships server binaries for machines without PostgreSQL. Locate it without
+    # importing it: its import touches platformdirs, which warns on every command where XDG is unset.
+    wheel = importlib.util.find_spec("pgserver")
+    if wheel and wheel.submodule_search_locations:
+        candidates.append(Path(list(wheel.submodule_search_locations)[0]) / "pginstall" / "bin")
     for folder in candidates:
         if (folder / "initdb").exists() and (folder / "pg_ctl").exists():
             return folder

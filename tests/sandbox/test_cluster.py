@@ -27,6 +27,15 @@ def test_missing_binaries_say_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert "MIGRATION_LAB_PG_BIN" in message and "pip install pgserver" in message
 
 
+def test_the_pgserver_wheel_is_the_fallback(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A machine without PostgreSQL still gets a cluster from the wheel `pip install` brought."""
+    monkeypatch.setattr(cluster_module.shutil, "which", lambda name: None)
+    monkeypatch.setattr(cluster_module, "DEBIAN_BIN_GLOB", str(tmp_path / "none" / "*" / "bin"))
+    found = find_pg_bin()
+    assert found.parts[-3:] == ("pgserver", "pginstall", "bin")
+    assert (found / "initdb").exists() and (found / "pg_ctl").exists()
+
+
 def test_explicit_pg_bin_wins(pg_cluster: EmbeddedCluster) -> None:
     assert find_pg_bin(str(pg_cluster.pg_bin)) == pg_cluster.pg_bin
 
