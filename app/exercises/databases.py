@@ -86,11 +86,16 @@ class GradingDatabases:
         kind = "g" if with_grading_data else "s"
         return f"{PREFIX}t{kind}_{content_hash(exercise)}_{env}"
 
-    def ensure_templates(self, exercise: Exercise, with_grading_data: bool = True) -> dict[str, str]:
-        """env -> template database name, building the missing ones (raises ContentError)."""
+    def ensure_templates(
+        self, exercise: Exercise, with_grading_data: bool = True, verify: bool = False
+    ) -> dict[str, str]:
+        """env -> template database name, building the missing ones (raises ContentError). With
+        `verify`, templates built earlier are looked up again (the server may have lost them)."""
         names = {env: self.template_name(exercise, env, with_grading_data) for env in exercise.start.applied}
         with self._lock:
-            missing = [env for env, name in names.items() if name not in self._templates]
+            if verify:
+                self._role_ready = False
+            missing = [env for env, name in names.items() if verify or name not in self._templates]
             if not missing:
                 return names
             with self._admin() as admin:

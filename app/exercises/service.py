@@ -2,7 +2,8 @@
 
 An exercise workspace is an ordinary panel workspace (context `exercise-<lesson>-<slug>`) whose
 databases start as copies of the exercise's seeded start templates, and whose saved history is the
-start history: the panel then works on it like on any other.
+start history: the panel then works on it like on any other. When its databases are rebuilt (reaper,
+restart), each environment is copied from the same template again, so the seed rows come back.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from app.exercises.grading import GradeResult, Submission, grade
 from app.exercises.loader import LoadResult, load_exercises
 from app.exercises.model import ENVIRONMENTS, Exercise, Migration
 from app.panel import environments, store
+from app.panel.rebuild import StartTemplate
 from app.panel.service import PanelService
 from app.state import StateDB
 from app.state.base import utcnow
@@ -79,6 +81,7 @@ class ExerciseService:
         self.panel = panel
         self.catalog = catalog
         self._dbs = dbs
+        panel.start_source = self.start_templates
 
     @property
     def dbs(self) -> GradingDatabases:
@@ -106,6 +109,26 @@ class ExerciseService:
                 sandbox.create_env_from_template(env, templates[env])
             session.flush()
             environments.sync(session, row, sandbox)
+
+    def start_templates(self, workspace: Workspace) -> dict[str, StartTemplate] | None:
+        """Where a rebuilt exercise workspace's environments start: the exercise's seeded start
+        templates (None for other contexts; none when the exercise is gone or its start does not run)."""
+        if not workspace.context.startswith("exercise-"):
+            return None
+        exercises = self.catalog.load().exercises
+        exercise = next((e for e in exercises if context_of(e) == workspace.context), None)
+        if exercise is None:
+            return {}
+        try:
+            names = self.dbs.ensure_templates(exercise, with_grading_data=False, verify=True)
+        except ContentError as error:
+            log.warning("exercise %s: no start template to rebuild from: %s", exercise.id, error)
+            return {}
+        checksums = {m.name: EngineMigration(m.name, m.sql).checksum for m in exercise.start.migrations}
+        return {
+            env: StartTemplate(name, tuple((m, checksums[m]) for m in exercise.start.applied.get(env, [])))
+            for env, name in names.items()
+        }
 
     def reset(self, learner: str, exercise: Exercise) -> None:
         """Reset exercise: throw the workspace away and prepare the start state again."""
@@ -166,12 +189,14 @@ class ExerciseService:
     def check(self, learner: str, exercise: Exercise, answers: dict[str, str]) -> GradeResult:
         context = context_of(exercise)
         self.prepare(learner, exercise)
-        self.panel.panel(learner, context)  # rebuilds the databases when they were reaped
         with self.state.session() as session:
             row = store.find_workspace(session, learner, context)
             assert row is not None
             history = exercise_history(row)
-            sandbox, _ = self.panel.sandboxes.ensure_workspace(row.sandbox_id or "")
+            with self.panel.locks.hold(row.id):  # rebuilt (when reaped) as the panel would, never half
+                sandbox, rebuilt = self.panel.sandboxes.ensure_workspace(row.sandbox_id or "")
+                if rebuilt:
+                    environments.rebuild(row, sandbox, self.start_templates)
             conninfo = {env: sandbox.conninfo(env) for env in ENVIRONMENTS}
             self._progress(session, learner, exercise).answers = json.dumps(answers)
         try:

@@ -1,66 +1,28 @@
-"""The databases behind a saved workspace: rebuild them from the saved state, mirror what each
-environment applied back into it, and read them for the panel's view."""
+"""The databases behind a saved workspace: rebuild them from the saved state (app.panel.rebuild), mirror
+what each environment applied back into it, and read them for the panel's view."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import psycopg
-from psycopg import sql as pgsql
 from sqlalchemy.orm import Session
 
 from app.panel import store
 from app.panel.console import table_counts
+from app.panel.rebuild import RebuildReport as RebuildReport
+from app.panel.rebuild import StartSource as StartSource
+from app.panel.rebuild import StartTemplate as StartTemplate
+from app.panel.rebuild import rebuild as rebuild
 from app.panel.views import EnvCard, MigrationRow, MigrationState, TableCount
 from app.state.workspaces import ENVIRONMENTS, EnvMigration, Workspace
 from sandbox.migrate import table
 from sandbox.migrate.commands import migrate_status
 from sandbox.migrate.history import MemoryHistory, Migration
-from sandbox.migrate.table import ApplyError, MigrationRecord
+from sandbox.migrate.table import MigrationRecord
 from sandbox.workspace import Workspace as Sandbox
 
-log = logging.getLogger(__name__)
-
 STATUS_HINTS = ("To apply migrations", "During development", "Read more", "The failed migration(s) can")
-
-
-def rebuild(workspace: Workspace, sandbox: Sandbox) -> None:
-    """Re-apply to each (empty, rebuilt) environment what its saved `_prisma_migrations` rows say, and
-    restore those rows as they were: applied, failed and rolled-back history comes back unchanged."""
-    sources = {m.name: m.sql for m in workspace.migrations}
-    for env in ENVIRONMENTS:
-        records = store.records_of(workspace, env)
-        if not records:
-            continue
-        with psycopg.connect(sandbox.conninfo(env), autocommit=True) as conn:
-            table.create_table(conn)
-            for record in records:
-                applied = record.finished_at is not None and record.rolled_back_at is None
-                if applied and record.applied_steps_count and record.migration_name in sources:
-                    try:
-                        table.run_script(conn, record.migration_name, sources[record.migration_name])
-                    except ApplyError:  # e.g. a migration edited after it was applied: keep going
-                        log.warning("rebuilding %s: %s no longer applies", env, record.migration_name)
-                insert_record(conn, record)
-
-
-def insert_record(conn: psycopg.Connection, record: EnvMigration) -> None:
-    conn.execute(
-        pgsql.SQL(
-            "INSERT INTO {} (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at,"
-            " applied_steps_count) VALUES (gen_random_uuid()::text, %s, %s, %s, %s, %s, %s, %s)"
-        ).format(pgsql.Identifier(table.SCHEMA, table.TABLE)),
-        (
-            record.checksum,
-            record.finished_at,
-            record.migration_name,
-            record.logs,
-            record.rolled_back_at,
-            record.started_at,
-            record.applied_steps_count,
-        ),
-    )
 
 
 @dataclass

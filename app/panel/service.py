@@ -50,6 +50,7 @@ class Active:
     sandbox: Sandbox
     history: MemoryHistory
     rebuilt: bool = False
+    rebuild_note: str = ""
 
 
 class PanelService:
@@ -61,6 +62,8 @@ class PanelService:
         self._start_lock = threading.Lock()
         self.limits = limits or PanelLimits()
         self.locks = WorkspaceLocks(state.engine)
+        # Where a rebuilt workspace's seed rows come from when not the starter's (exercises set it).
+        self.start_source: environments.StartSource | None = None
 
     @property
     def sandboxes(self) -> SandboxManager:
@@ -108,9 +111,8 @@ class PanelService:
             sandbox, rebuilt = self.sandboxes.ensure_workspace(row.sandbox_id)
         except SandboxError as exc:
             raise AppError(503, "The sandbox is not available", str(exc)) from exc
-        if rebuilt:
-            environments.rebuild(row, sandbox)
-        return Active(session, row, sandbox, self._history(session, row), rebuilt=rebuilt)
+        note = environments.rebuild(row, sandbox, self.start_source).message() if rebuilt else ""
+        return Active(session, row, sandbox, self._history(session, row), rebuilt=rebuilt, rebuild_note=note)
 
     def _history(self, session: Session, row: Workspace) -> MemoryHistory:
         def persist(migration) -> None:
@@ -149,6 +151,7 @@ class PanelService:
             history=environments.history_rows(row),
             envs=environments.env_cards(row, active.sandbox, history, snapshots),
             rebuilt=active.rebuilt,
+            rebuild_note=active.rebuild_note,
             **extra,
         )
         view.draft = self._draft(view, active)

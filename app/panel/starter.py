@@ -3,6 +3,8 @@ the first change a learner makes is an ALTER TABLE on a table that holds data (a
 
 from __future__ import annotations
 
+import psycopg
+
 STARTER_SCHEMA = """\
 // schema.prisma: edit the models, then press Create migration.
 datasource db {
@@ -29,3 +31,21 @@ INSERT INTO "User" ("email", "name") VALUES
   ('grace@example.com', 'Grace Hopper'),
   ('edsger@example.com', 'Edsger Dijkstra');
 """
+
+
+def starter_migration(history: list[str]) -> str | None:
+    """The migration STARTER_ROWS were written for: a new workspace's first migration, named `<ts>_init`.
+    None when the history does not start with it (a workspace that did not start from the starter)."""
+    if history and history[0].endswith(f"_{STARTER_MIGRATION}"):
+        return history[0]
+    return None
+
+
+def insert_starter_rows(conn: psycopg.Connection) -> str | None:
+    """Insert STARTER_ROWS (all or nothing: one implicit transaction); PostgreSQL's reason when they no
+    longer fit the schema, else None. `conn` is in autocommit mode."""
+    try:
+        conn.execute(STARTER_ROWS.encode())
+    except psycopg.Error as exc:
+        return (exc.diag.message_primary or str(exc)).strip()
+    return None

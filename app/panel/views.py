@@ -109,6 +109,7 @@ class PanelView:
     schema_problems: list[SchemaProblem] = field(default_factory=list)
     draft: MigrationOutcome | None = None  # a Create-only migration waiting for Apply
     rebuilt: bool = False  # the databases were rebuilt from the saved state on this request
+    rebuild_note: str = ""  # what came back with them and what did not
 
     def env(self, name: str) -> EnvCard:
         return next(card for card in self.envs if card.env == name)
