@@ -52,7 +52,9 @@ def from_catalog(expr: str | None, column: Column) -> ColumnDefault | None:
         return None
     parser = _Parser(expr)
     value = parser.list(family(column)) if column.is_array else parser.scalar(family(column))
-    if value is None:
+    if value is None or (value[0] == "list" and value[1] and column.type == "BIGINT"):
+        # Prisma reads BigInt list items as Int values, which its list comparison never equates with
+        # the schema's BigInt ones: such a default differs from every schema default, like an expression.
         return ColumnDefault("expression", expr)
     if value is NOW:
         return ColumnDefault("now")
