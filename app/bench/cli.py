@@ -15,6 +15,7 @@ SUITES: dict[str, str] = {
     "workspace": "app.bench.workspace",
     "grading": "app.bench.grading",
     "panel": "app.bench.panel",
+    "rebuild": "app.bench.rebuild",
 }
 
 
