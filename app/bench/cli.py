@@ -16,6 +16,7 @@ SUITES: dict[str, str] = {
     "grading": "app.bench.grading",
     "panel": "app.bench.panel",
     "rebuild": "app.bench.rebuild",
+    "load": "app.bench.load",
 }
 
 

@@ -1,0 +1,252 @@
+"""Suite `load`: many learners at once against the real app, served by uvicorn on 127.0.0.1.
+
+PRODUCT.md's target: 100 concurrent active learners on one 2-core machine, p95 action latency <= 1 s.
+Each simulated learner has its own cookie jar (its own learner id and workspace), arrives during the
+first RAMP_S seconds, opens /playground (its workspace is created then: measured apart, as "first open"),
+then repeats the mix of ACTIONS, pausing THINK_MS on average (0.5x to 1.5x, at random) before each, as
+someone reading the result before the next click. `n` is the number of actions per learner; the number
+of learners comes from MIGRATION_LAB_BENCH_LEARNERS (default 100) and the pause from
+MIGRATION_LAB_BENCH_THINK_MS (default 2000), since the bench CLI has only `-n`.
+
+Every request goes to 127.0.0.1 only; the run stops by itself at DEADLINE_S (actions not started by then
+are reported as not run, a request still running then counts as an error when it times out).
+An error is any non-2xx answer, a timeout, or an answer without its success mark (an error panel).
+
+The client runs in this process beside the server (one asyncio loop, one httpx client per learner), so
+its own CPU time (a few percent of the total at 100 learners) shares the GIL with the server and is part
+of the latencies measured: the figures are a little pessimistic, never optimistic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.bench.core import Measurement
+from app.panel.starter import STARTER_SCHEMA
+
+LEARNERS = 100
+THINK_MS = 2000.0
+RAMP_S = 10.0
+DEADLINE_S = 120.0
+REQUEST_TIMEOUT_S = 30.0
+ACTIONS = ("fragment", "create_migration", "sql", "deploy_staging")
+TARGET = "p95 <= 1 s at 100 learners (PRODUCT.md)"
+# Alternately added and dropped: always NULL, so dropping it loses no data and needs no confirmation.
+FIELD = "  nickname String?\n"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+# What each answer must contain when the action did what the learner asked.
+SUCCESS = {
+    "first_open": 'id="panel-migration"',
+    "fragment": 'id="panel-migration"',
+    "create_migration": "Created and applied",
+    "sql": "<table>",
+    "deploy_staging": 'class="notice ok"',
+}
+
+
+@dataclass
+class Results:
+    first_open: list[float] = field(default_factory=list)
+    actions: dict[str, list[float]] = field(default_factory=lambda: {kind: [] for kind in ACTIONS})
+    errors: list[str] = field(default_factory=list)
+    not_run: int = 0
+
+    def error(self, learner: int, kind: str, what: str) -> None:
+        self.errors.append(f"learner {learner}, {kind}: {what}")
+
+
+def run(
+    n: int,
+    learners: int | None = None,
+    think_ms: float | None = None,
+    ramp_s: float = RAMP_S,
+    deadline_s: float = DEADLINE_S,
+) -> list[Measurement]:
+    learners = learners or int(os.environ.get("MIGRATION_LAB_BENCH_LEARNERS", LEARNERS))
+    if think_ms is None:
+        think_ms = float(os.environ.get("MIGRATION_LAB_BENCH_THINK_MS", THINK_MS))
+    plan = f"{learners} learners x {n} actions, think {think_ms:.0f} ms, deadline {deadline_s:.0f} s"
+    print(f"load: {plan}", file=sys.stderr)
+    with served_app() as base_url:
+        started = time.perf_counter()
+        results = asyncio.run(_drive(base_url, learners, n, think_ms / 1000, ramp_s, deadline_s))
+        elapsed = time.perf_counter() - started
+    for line in results.errors[:10]:
+        print(f"load error: {line}", file=sys.stderr)
+    return _measurements(results, elapsed)
+
+
+def _measurements(results: Results, elapsed: float) -> list[Measurement]:
+    every = [ms for samples in results.actions.values() for ms in samples]
+    measurements = [Measurement("load_action_ms", every, target=TARGET)]
+    measurements += [
+        Measurement(f"load_{kind}_ms", samples, target="p95 <= 1 s")
+        for kind, samples in results.actions.items()
+        if samples
+    ]
+    measurements += [
+        Measurement("load_first_open_ms", results.first_open, target="workspace created on the first visit"),
+        Measurement("load_errors", value=len(results.errors), unit="errors", target="0"),
+        Measurement("load_actions_not_run", value=results.not_run, unit="actions", target="0 (deadline)"),
+        Measurement("load_throughput", value=round(len(every) / elapsed, 2), unit="actions/s"),
+    ]
+    return measurements
+
+
+@contextmanager
+def served_app() -> Iterator[str]:
+    """The real app (own data folder, embedded sandbox cluster, local assets) served by uvicorn on a free
+    port of 127.0.0.1 in a background thread; yields its base URL and removes everything afterwards."""
+    import uvicorn
+
+    from app.main import create_app
+    from app.settings import Settings
+    from sandbox.config import SandboxSettings
+    from sandbox.manager import SandboxManager
+
+    root = Path(tempfile.mkdtemp(prefix="migration-lab-bench-load-"))
+    data_dir = root / "data"
+    # The deployed defaults (warm pool of 8, refilled in the background; the reaper), in a private cluster.
+    sandboxes = SandboxManager.from_settings(
+        SandboxSettings(sandbox="embedded", sandbox_prefix="bload"), data_dir=data_dir
+    )
+    sock = socket.socket()
+    try:
+        sandboxes.start()
+        sandboxes.fill_pool()  # a running server's pool is full before a class arrives
+        lessons = Path(__file__).resolve().parents[2] / "lessons"
+        app = create_app(Settings(data_dir=data_dir, lessons_dir=lessons, assets="local", database_url=""))
+        app.state.sandboxes = sandboxes
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        try:
+            deadline = time.monotonic() + 30
+            while not server.started and thread.is_alive() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if not server.started:
+                raise RuntimeError("the app did not start under uvicorn")
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
+    finally:
+        sock.close()
+        sandboxes.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+async def _drive(
+    base_url: str, learners: int, n: int, think_s: float, ramp_s: float, deadline_s: float
+) -> Results:
+    results = Results()
+    stop_at = time.monotonic() + deadline_s
+    tasks = [
+        asyncio.create_task(
+            _learner(i, base_url, n, think_s, ramp_s * i / learners, stop_at, random.Random(i), results)
+        )
+        for i in range(learners)
+    ]
+    # Every learner stops starting actions at the deadline; this bounds the one still running then.
+    done, pending = await asyncio.wait(tasks, timeout=deadline_s + REQUEST_TIMEOUT_S + 5)
+    for task in pending:
+        task.cancel()
+    for task in done:
+        if task.exception() is not None:
+            results.errors.append(f"learner crashed: {task.exception()!r}")
+    return results
+
+
+async def _learner(
+    index: int,
+    base_url: str,
+    n: int,
+    think_s: float,
+    arrive_s: float,
+    stop_at: float,
+    rng: random.Random,
+    results: Results,
+) -> None:
+    import httpx
+
+    await asyncio.sleep(arrive_s)
+    if time.monotonic() >= stop_at:
+        results.not_run += n
+        return
+    # Each learner is a browser of its own: its own connection and cookie jar (learner id).
+    async with httpx.AsyncClient(base_url=base_url, timeout=REQUEST_TIMEOUT_S) as client:
+        page = await _timed(client, "GET", "/playground", index, "first_open", results, results.first_open)
+        token = CSRF.search(page or "")
+        if token is None:
+            results.not_run += n
+            return
+        headers = {"HX-Request": "true", "X-CSRF-Token": token.group(1)}
+        with_field = False
+        for step in range(n):
+            pause = think_s * rng.uniform(0.5, 1.5)
+            if time.monotonic() + pause >= stop_at:
+                results.not_run += n - step
+                return
+            await asyncio.sleep(pause)
+            kind = ACTIONS[step % len(ACTIONS)]
+            method, url, form = _request(kind, with_field)
+            body = await _timed(
+                client, method, url, index, kind, results, results.actions[kind], headers=headers, data=form
+            )
+            if kind == "create_migration" and body is not None:
+                with_field = not with_field
+
+
+def _request(kind: str, with_field: bool) -> tuple[str, str, dict[str, str] | None]:
+    """Method, URL and form of one action, as the panel's htmx sends them."""
+    if kind == "fragment":
+        return "GET", "/panel/playground", None
+    if kind == "create_migration":
+        if with_field:
+            return "POST", "/panel/playground/migrations", {"schema": STARTER_SCHEMA, "name": "drop nickname"}
+        schema = STARTER_SCHEMA.replace("  name  String?\n", "  name  String?\n" + FIELD)
+        return "POST", "/panel/playground/migrations", {"schema": schema, "name": "add nickname"}
+    if kind == "sql":
+        return "POST", "/panel/playground/sql", {"env": "dev", "sql": 'SELECT * FROM "User" ORDER BY id;'}
+    return "POST", "/panel/playground/envs/staging/deploy", None
+
+
+async def _timed(
+    client, method: str, url: str, index: int, kind: str, results: Results, samples: list[float], **kwargs
+) -> str | None:
+    """One request, its latency appended to `samples`; the body when it succeeded, else None (and an
+    error recorded)."""
+    import httpx
+
+    start = time.perf_counter()
+    try:
+        response = await client.request(method, url, **kwargs)
+    except httpx.HTTPError as exc:
+        # A timeout is a latency too: leaving it out would make a saturated server look fast.
+        samples.append((time.perf_counter() - start) * 1000)
+        results.error(index, kind, f"{type(exc).__name__}: {exc}")
+        return None
+    samples.append((time.perf_counter() - start) * 1000)
+    if not response.is_success:
+        results.error(index, kind, f"HTTP {response.status_code}: {response.text[:300]}")
+        return None
+    if SUCCESS[kind] not in response.text:
+        results.error(index, kind, f"no {SUCCESS[kind]!r} in the answer: {response.text[:300]}")
+        return None
+    return response.text
