@@ -17,7 +17,7 @@ from app.panel.rebuild import rebuild as rebuild
 from app.panel.views import EnvCard, MigrationRow, MigrationState, TableCount
 from app.state.workspaces import ENVIRONMENTS, EnvMigration, Workspace
 from sandbox.migrate import table
-from sandbox.migrate.commands import migrate_status
+from sandbox.migrate.commands import CommandResult, migrate_status
 from sandbox.migrate.history import MemoryHistory, Migration
 from sandbox.migrate.table import MigrationRecord
 from sandbox.workspace import Workspace as Sandbox
@@ -29,20 +29,27 @@ STATUS_HINTS = ("To apply migrations", "During development", "Read more", "The f
 class EnvSnapshot:
     records: list[MigrationRecord]
     tables: list[TableCount]
+    status: CommandResult | None = None  # `migrate status` against `history`, when read() was given one
 
 
-def read(sandbox: Sandbox) -> dict[str, EnvSnapshot]:
-    """Each environment's `_prisma_migrations` rows and tables with row counts, one connection each."""
+def read(sandbox: Sandbox, history: list[Migration] | None = None) -> dict[str, EnvSnapshot]:
+    """Each environment's `_prisma_migrations` rows and tables with row counts, and with `history` its
+    `migrate status`, one connection each (new connections are most of a panel view's cost)."""
     snapshots = {}
     for env in ENVIRONMENTS:
         with psycopg.connect(sandbox.conninfo(env), autocommit=True) as conn:
             snapshots[env] = EnvSnapshot(table.list_records(conn), table_counts(conn))
+            if history is not None:
+                snapshots[env].status = migrate_status(MemoryHistory(list(history)), conn)
     return snapshots
 
 
-def sync(session: Session, workspace: Workspace, sandbox: Sandbox) -> dict[str, EnvSnapshot]:
-    """Read every environment and mirror what it applied into the saved state."""
-    snapshots = read(sandbox)
+def sync(
+    session: Session, workspace: Workspace, sandbox: Sandbox, history: list[Migration] | None = None
+) -> dict[str, EnvSnapshot]:
+    """Read every environment (with `history`, its status too) and mirror what it applied into the saved
+    state."""
+    snapshots = read(sandbox, history)
     save(session, workspace, snapshots)
     return snapshots
 
@@ -106,7 +113,9 @@ def env_cards(
 ) -> list[EnvCard]:
     cards = []
     for env in ENVIRONMENTS:
-        status = migrate_status(MemoryHistory(list(history)), sandbox.conninfo(env))
+        status = snapshots[env].status
+        if status is None:
+            status = migrate_status(MemoryHistory(list(history)), sandbox.conninfo(env))
         cards.append(
             EnvCard(
                 env=env,

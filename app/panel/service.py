@@ -93,19 +93,29 @@ class PanelService:
 
     @contextmanager
     def _hold(self, learner_id: str, context: str) -> Iterator[Active]:
+        """The workspace under its lock. Saved state is committed as soon as it is written (a new
+        migration, the mirrored records), not at the end: the workspace lock already keeps two actions
+        on one workspace apart, and with SQLite a write transaction left open across the PostgreSQL
+        work would hold the one write lock and queue every other learner's writes behind it (up to
+        "database is locked" under load). What a failed action wrote before failing stays, as its
+        effect on the databases does."""
         workspace_id = self._workspace_id(learner_id, context)
-        with self.locks.hold(workspace_id), self.state.session() as session:
+        with self.locks.hold(workspace_id), self.state.sessions() as session:
             row = session.get(Workspace, workspace_id)
             assert row is not None
             active = self._open(session, row)
             yield active
+            session.commit()
 
     def _open(self, session: Session, row: Workspace) -> Active:
         try:
             if row.sandbox_id is None:
                 sandbox = self.sandboxes.create_workspace()
+                # Loaded before the assignment, so that no autoflush writes it (and takes the SQLite
+                # write lock) during the starter's work: it is committed with the starter migration.
+                history = self._history(session, row)
                 row.sandbox_id = sandbox.id
-                active = Active(session, row, sandbox, self._history(session, row))
+                active = Active(session, row, sandbox, history)
                 self._start(active)
                 return active
             sandbox, rebuilt = self.sandboxes.ensure_workspace(row.sandbox_id)
@@ -117,7 +127,7 @@ class PanelService:
     def _history(self, session: Session, row: Workspace) -> MemoryHistory:
         def persist(migration) -> None:
             store.add_migration(session, row, migration)
-            session.flush()
+            session.commit()  # before the migration is applied (see _hold)
             session.refresh(row, ["migrations"])
 
         return MemoryHistory(store.history_of(row), on_add=persist)
@@ -142,9 +152,9 @@ class PanelService:
 
     def _view(self, active: Active, **extra) -> PanelView:
         row = active.row
-        snapshots = environments.sync(active.session, row, active.sandbox)
-        active.session.flush()
         history = active.history.list()
+        snapshots = environments.sync(active.session, row, active.sandbox, history)
+        active.session.commit()  # the mirrored records; the rest of the view only reads (see _hold)
         view = PanelView(
             context=row.context,
             schema_text=row.schema_text,
