@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from app.bench.core import Measurement, sample_ms
+from app.bench.harness import LESSONS
 from app.exercises.databases import GradingDatabases
 from app.exercises.grading import Submission, grade
 from app.exercises.loader import load_exercises
@@ -14,7 +15,6 @@ from app.exercises.prove import deploy_history, learner_envs, solution_history
 from sandbox.cluster import EmbeddedCluster
 
 EXERCISE = "02-creating-migrations/03-deploy-in-order"
-LESSONS = Path(__file__).resolve().parents[2] / "lessons"
 
 
 def run(n: int) -> list[Measurement]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import re
 import shutil
 import socket
 import sys
@@ -35,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.bench.core import Measurement
+from app.bench.harness import CSRF, HTMX, LESSONS
 from app.panel.starter import STARTER_SCHEMA
 
 LEARNERS = 100
@@ -46,7 +46,6 @@ ACTIONS = ("fragment", "create_migration", "sql", "deploy_staging")
 TARGET = "p95 <= 1 s at 100 learners (PRODUCT.md)"
 # Alternately added and dropped: always NULL, so dropping it loses no data and needs no confirmation.
 FIELD = "  nickname String?\n"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 # What each answer must contain when the action did what the learner asked.
 SUCCESS = {
     "first_open": 'id="panel-migration"',
@@ -127,8 +126,7 @@ def served_app() -> Iterator[str]:
     try:
         sandboxes.start()
         sandboxes.fill_pool()  # a running server's pool is full before a class arrives
-        lessons = Path(__file__).resolve().parents[2] / "lessons"
-        app = create_app(Settings(data_dir=data_dir, lessons_dir=lessons, assets="local", database_url=""))
+        app = create_app(Settings(data_dir=data_dir, lessons_dir=LESSONS, assets="local", database_url=""))
         app.state.sandboxes = sandboxes
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -196,7 +194,7 @@ async def _learner(
         if token is None:
             results.not_run += n
             return
-        headers = {"HX-Request": "true", "X-CSRF-Token": token.group(1)}
+        headers = {**HTMX, "X-CSRF-Token": token.group(1)}
         with_field = False
         for step in range(n):
             pause = think_s * rng.uniform(0.5, 1.5)
