@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import hashlib
 import shutil
 import subprocess
@@ -63,10 +64,11 @@ def sri(data: bytes) -> str:
     return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
 
 
-def script_tag(name: str, mode: str) -> Markup:
-    """A deferred `<script>` for asset `name`, from the CDN (with SRI) or from `static/vendor/`."""
+def script_tag(name: str, mode: str, vendor_dir: Path = VENDOR_DIR) -> Markup:
+    """A deferred `<script>` for asset `name`, from `static/vendor/` or the CDN (with SRI). Mode `auto`
+    takes the local copy whenever it is there and intact, so a machine without internet works."""
     asset = ASSETS[name]
-    if mode == "local":
+    if mode == "local" or (mode == "auto" and local_copy_ok(name, vendor_dir)):
         return Markup('<script src="{}" defer></script>').format(asset.local_url)
     return Markup('<script src="{}" integrity="{}" crossorigin="anonymous" defer></script>').format(
         escape(asset.cdn_url), asset.integrity
@@ -75,12 +77,26 @@ def script_tag(name: str, mode: str) -> Markup:
 
 def missing_local_assets(vendor_dir: Path = VENDOR_DIR) -> list[str]:
     """Names of assets whose local copy is absent or differs from the pinned hash."""
-    missing = []
-    for name, asset in ASSETS.items():
-        file = vendor_dir / asset.filename
-        if not file.is_file() or sri(file.read_bytes()) != asset.integrity:
-            missing.append(name)
-    return missing
+    return [name for name in ASSETS if not local_copy_ok(name, vendor_dir)]
+
+
+def local_copy_ok(name: str, vendor_dir: Path = VENDOR_DIR) -> bool:
+    """Whether `vendor_dir` holds the pinned file of asset `name`. Asked on every page: the hash is
+    computed again only when the file's size or modification time changed."""
+    file = vendor_dir / ASSETS[name].filename
+    try:
+        stat = file.stat()
+    except OSError:
+        return False
+    return _copy_ok(file, stat.st_size, stat.st_mtime_ns, ASSETS[name].integrity)
+
+
+@functools.lru_cache(maxsize=32)
+def _copy_ok(file: Path, size: int, mtime_ns: int, integrity: str) -> bool:
+    try:
+        return sri(file.read_bytes()) == integrity
+    except OSError:
+        return False
 
 
 class FetchError(RuntimeError):

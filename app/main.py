@@ -47,8 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     panel.install(app)  # learner identity, CSRF, the sandbox panel and its start/stop hooks
     exercises.install(app)  # exercise pages and grading, progress, /instructor
     app.add_middleware(VaryOnHtmx)
-    if settings.assets == "local" and (missing := assets.missing_local_assets()):
-        log.warning("local assets missing (%s): run `make assets`", ", ".join(missing))
+    if settings.assets != "cdn" and (missing := assets.missing_local_assets()):
+        fallback = " (pages load them from the CDN meanwhile)" if settings.assets == "auto" else ""
+        log.warning("local assets missing (%s): run `make assets`%s", ", ".join(missing), fallback)
     return app
 
 

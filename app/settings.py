@@ -29,10 +29,10 @@ class Settings(BaseSettings):
     lessons_dir: Path = Field(
         default=Path("lessons"), description="Course content folder (`NN-slug/lesson.md`)."
     )
-    assets: Literal["cdn", "local"] = Field(
-        default="cdn",
-        description="`cdn`: htmx and mermaid from jsDelivr with SRI hashes; "
-        "`local`: the copies `make assets` put in `static/vendor/`.",
+    assets: Literal["auto", "cdn", "local"] = Field(
+        default="auto",
+        description="`auto`: the copies in `static/vendor/` when present, else jsDelivr; `cdn`: always "
+        "jsDelivr with SRI hashes; `local`: always `static/vendor/`.",
     )
     secret_key: str = Field(
         default="",

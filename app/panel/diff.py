@@ -39,7 +39,6 @@ def _source(command: terminal.Command, side: str) -> tuple[str, str | None]:
 
 def _schema_of(active: Active, kind: str, value: str | None) -> SqlSchema:
     from sandbox.migrate.introspect import introspect
-
     from sandbox.migrate.shadow import replay
     from sandbox.migrate.sqlschema import SqlSchema
     from sandbox.prisma import to_sql_schema
