@@ -21,7 +21,7 @@ TARGET = "p95 <= 1 s per action (a short wait)"
 
 
 def run(n: int) -> list[Measurement]:
-    from app.state.workspaces import Workspace
+    from app.db.workspaces import Workspace
 
     with learner_on_playground("rebuild") as learner:
         app, client, headers, sandboxes = learner.app, learner.client, learner.headers, learner.sandboxes

@@ -17,6 +17,10 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.db import StateDB
+from app.db.base import utcnow
+from app.db.exercises import ContentProblemLog, ExerciseAttempt, ExerciseProgress
+from app.db.workspaces import Workspace
 from app.exercises.databases import ContentError, GradingDatabases
 from app.exercises.grading import GradeResult, Submission, grade
 from app.exercises.loader import LoadResult, load_exercises
@@ -24,10 +28,6 @@ from app.exercises.model import ENVIRONMENTS, Exercise, Migration
 from app.panel import environments, store
 from app.panel.rebuild import StartTemplate
 from app.panel.service import PanelService
-from app.state import StateDB
-from app.state.base import utcnow
-from app.state.exercises import ContentProblemLog, ExerciseAttempt, ExerciseProgress
-from app.state.workspaces import Workspace
 from sandbox.migrate.history import Migration as EngineMigration
 
 log = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.db.exercises import ContentProblemLog, ExerciseAttempt
+from app.db.workspaces import Learner
 from app.exercises.model import Exercise
-from app.state.exercises import ContentProblemLog, ExerciseAttempt
-from app.state.workspaces import Learner
 
 
 @dataclass

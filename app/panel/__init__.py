@@ -27,8 +27,8 @@ def install(app: FastAPI) -> None:
 
 
 def start(app: FastAPI) -> None:
+    from app.db import default_database_url, open_state
     from app.panel.service import PanelLimits, PanelService
-    from app.state import default_database_url, open_state
     from sandbox.config import SandboxSettings
     from sandbox.manager import SandboxManager
 

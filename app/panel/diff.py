@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
-from app.panel import terminal
+from app.panel import command_line
+from app.panel.active import Active
 from sandbox.migrate.commands import EMPTY_MIGRATION, schema_error_text
 
 if TYPE_CHECKING:
-    from app.panel.service import Active
     from sandbox.migrate.sqlschema import SqlSchema
 
 SOURCES = ("empty", "schema-datamodel", "schema", "migrations", "url")
@@ -26,7 +26,7 @@ class DiffUsage(ValueError):
     pass
 
 
-def _source(command: terminal.Command, side: str) -> tuple[str, str | None]:
+def _source(command: command_line.Command, side: str) -> tuple[str, str | None]:
     found = []
     for kind in SOURCES:
         flag = f"--{side}-{kind}"
@@ -51,14 +51,14 @@ def _schema_of(active: Active, kind: str, value: str | None) -> SqlSchema:
         with psycopg.connect(active.sandbox.conninfo("shadow"), autocommit=True) as conn:
             return replay(conn, active.history.list())
     urls = {env: active.sandbox.url(env) for env in ("dev", "staging", "prod")}
-    env = terminal.env_of(value or "", urls)
+    env = command_line.env_of(value or "", urls)
     if env is None:
         raise DiffUsage("--from-url/--to-url takes one of the DATABASE_URLs on the environment cards.")
     with psycopg.connect(active.sandbox.conninfo(env), autocommit=True) as conn:
         return introspect(conn)
 
 
-def run_diff(active: Active, command: terminal.Command) -> tuple[str, int]:
+def run_diff(active: Active, command: command_line.Command) -> tuple[str, int]:
     from sandbox.migrate.diff import diff_schemas
     from sandbox.migrate.render import render_script, summarize
     from sandbox.migrate.shadow import ShadowReplayError

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 import psycopg
 from sqlalchemy.orm import Session
 
+from app.db.workspaces import ENVIRONMENTS, EnvMigration, Workspace
 from app.panel import store
-from app.panel.console import table_counts
 from app.panel.rebuild import RebuildReport as RebuildReport
 from app.panel.rebuild import StartSource as StartSource
 from app.panel.rebuild import StartTemplate as StartTemplate
 from app.panel.rebuild import rebuild as rebuild
+from app.panel.sql_console import table_counts
 from app.panel.views import EnvCard, MigrationRow, MigrationState, TableCount
-from app.state.workspaces import ENVIRONMENTS, EnvMigration, Workspace
 from sandbox.migrate import table
 from sandbox.migrate.commands import CommandResult, migrate_status
 from sandbox.migrate.history import MemoryHistory, Migration

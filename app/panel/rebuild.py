@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql as pgsql
 
+from app.db.workspaces import ENVIRONMENTS, EnvMigration, Workspace
 from app.panel import store
 from app.panel.starter import insert_starter_rows, starter_migration
-from app.state.workspaces import ENVIRONMENTS, EnvMigration, Workspace
 from sandbox.migrate import table
 from sandbox.migrate.table import ApplyError
 from sandbox.providers.base import SandboxError

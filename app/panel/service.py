@@ -17,20 +17,21 @@ import psycopg
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.db import StateDB
+from app.db.workspaces import Workspace
 from app.errors import AppError
 from app.panel import environments, store
-from app.panel.console import run_sql as run_console_sql
+from app.panel.active import Active
+from app.panel.command_runner import run_command
 from app.panel.locks import WorkspaceLocks
 from app.panel.outcomes import migration_outcome, schema_problems
+from app.panel.sql_console import run_sql as run_console_sql
 from app.panel.starter import STARTER_MIGRATION, STARTER_ROWS, STARTER_SCHEMA
 from app.panel.views import MigrationOutcome, PanelView, SqlError, SqlOutcome, TerminalOutcome
-from app.state import StateDB
-from app.state.workspaces import Workspace
 from sandbox.manager import SandboxManager
 from sandbox.migrate import commands
 from sandbox.migrate.history import MemoryHistory, slugify
 from sandbox.providers.base import SandboxError
-from sandbox.workspace import Workspace as Sandbox
 
 
 @dataclass(frozen=True)
@@ -39,18 +40,6 @@ class PanelLimits:
     max_sql_bytes: int = 64 * 1024
     workspaces_per_learner: int = 20
     max_result_rows: int = 200
-
-
-@dataclass
-class Active:
-    """One action's hold on a workspace: its saved row, its databases and its history."""
-
-    session: Session
-    row: Workspace
-    sandbox: Sandbox
-    history: MemoryHistory
-    rebuilt: bool = False
-    rebuild_note: str = ""
 
 
 class PanelService:
@@ -371,8 +360,7 @@ class PanelService:
     def terminal(
         self, learner_id: str, context: str, command: str, database_url: str, schema: str | None
     ) -> tuple[PanelView, TerminalOutcome]:
-        from app.panel.shell import run_command
-
         with self._hold(learner_id, context) as active:
-            outcome = run_command(self, active, command, database_url, schema)
+            limit = self.limits.max_schema_bytes
+            outcome = run_command(active, command, database_url, schema, limit, self._backup_before_deploy)
             return self._view(active), outcome

@@ -9,9 +9,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.db.base import utcnow
+from app.db.workspaces import Backup, EnvMigration, Learner, Workspace, WorkspaceMigration
 from app.panel.views import BackupView
-from app.state.base import utcnow
-from app.state.workspaces import Backup, EnvMigration, Learner, Workspace, WorkspaceMigration
 from sandbox.migrate.history import Migration
 from sandbox.migrate.table import MigrationRecord
 

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.course.loader import Course
+from app.db import StateDB
+from app.db.base import utcnow
+from app.db.exercises import ExerciseAttempt, ExerciseProgress, LessonVisit
 from app.exercises.service import ExerciseCatalog
 from app.panel import store
-from app.state import StateDB
-from app.state.base import utcnow
-from app.state.exercises import ExerciseAttempt, ExerciseProgress, LessonVisit
 
 
 @dataclass

@@ -8,8 +8,8 @@ import psycopg
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
+from app.db.workspaces import Workspace
 from app.identity import COOKIE_NAME
-from app.state.workspaces import Workspace
 from sandbox.migrate import table
 from tests.exercises.app_helpers import Learner, results
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.panel.console import run_sql, table_counts
+from app.panel.sql_console import run_sql, table_counts
 
 
 def test_every_statement_runs_and_the_last_result_is_shown_bounded(fresh_db: str) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from panel_helpers import SCHEMA_WITH_BIO, Panel, states, text
 
+from app.db.workspaces import Workspace
 from app.identity import COOKIE_NAME
-from app.state.workspaces import Workspace
 
 
 def test_a_restart_with_lost_databases_rebuilds_them_from_the_saved_state(

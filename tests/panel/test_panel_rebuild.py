@@ -9,9 +9,9 @@ import psycopg
 from fastapi.testclient import TestClient
 from panel_helpers import SCHEMA_WITH_BIO, Panel, states, text
 
+from app.db.workspaces import EnvMigration, Workspace
 from app.identity import COOKIE_NAME
 from app.panel import starter
-from app.state.workspaces import EnvMigration, Workspace
 from sandbox.manager import SandboxManager
 from sandbox.migrate import table
 

@@ -9,8 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, inspect
 
-from app.state import Base, default_database_url, open_state
-from app.state.workspaces import Learner, Workspace, WorkspaceMigration
+from app.db import Base, default_database_url, open_state
+from app.db.workspaces import Learner, Workspace, WorkspaceMigration
 
 OWN_TABLES = {"learners", "workspaces", "workspace_migrations", "env_migrations", "backups"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.panel.terminal import CommandError, env_of, parse
+from app.panel.command_line import CommandError, env_of, parse
 
 URLS = {
     "dev": "postgresql://r:p@127.0.0.1:5432/mlab_x_dev",

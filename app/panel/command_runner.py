@@ -3,44 +3,51 @@ environment and output shaped like the real CLI's."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from app.panel import terminal
-from app.panel.console import table_counts
+from app.panel import command_line
+from app.panel.active import Active
+from app.panel.diff import run_diff
 from app.panel.seed import seed_database
+from app.panel.sql_console import table_counts
 from app.panel.views import TerminalOutcome
 from sandbox.migrate import commands
 from sandbox.migrate.shadow import location
 
-if TYPE_CHECKING:
-    from app.panel.service import Active, PanelService
-
 NOT_INTERACTIVE = "(This terminal cannot answer prompts: use the panel's buttons, or the --force flag.)"
 
 
+BackupBeforeDeploy = Callable[[Active], None]
+
+
 def run_command(
-    service: PanelService, active: Active, line: str, database_url: str, schema: str | None
+    active: Active,
+    line: str,
+    database_url: str,
+    schema: str | None,
+    max_schema_bytes: int,
+    backup_before_deploy: BackupBeforeDeploy,
 ) -> TerminalOutcome:
     urls = {env: active.sandbox.url(env) for env in ("dev", "staging", "prod")}
     session_url = database_url or urls["dev"]
     outcome = TerminalOutcome(command=line[:2000], output="", database_url=database_url)
     try:
-        command = terminal.parse(line)
-    except terminal.CommandError as exc:
-        outcome.output, outcome.exit_code = f"{exc}\n\n{terminal.HELP}", 1
+        command = command_line.parse(line)
+    except command_line.CommandError as exc:
+        outcome.output, outcome.exit_code = f"{exc}\n\n{command_line.HELP}", 1
         return outcome
     if command.kind == "empty":
         return outcome
     if command.kind == "help":
-        outcome.output = terminal.HELP
+        outcome.output = command_line.HELP
         return outcome
     if command.kind == "export":
         outcome.database_url = command.database_url or ""
-        if terminal.env_of(outcome.database_url, urls) is None:
+        if command_line.env_of(outcome.database_url, urls) is None:
             outcome.output = "(This URL is none of your environments: prisma commands will not reach it.)"
         return outcome
     url = command.database_url or session_url
-    env = terminal.env_of(url, urls)
+    env = command_line.env_of(url, urls)
     if env is None:
         outcome.output = (
             f"Error: P1001\n\nCan't reach database server at `{_host_of(url)}`\n\n"
@@ -49,18 +56,20 @@ def run_command(
         outcome.exit_code = 1
         return outcome
     if schema is not None and schema != active.row.schema_text:
-        if len(schema.encode()) > service.limits.max_schema_bytes:
+        if len(schema.encode()) > max_schema_bytes:
             outcome.output, outcome.exit_code = "schema.prisma is too large: it was not saved.", 1
             return outcome
         active.row.schema_text = schema  # the editor is the file on disk
-    text, code = _prisma(service, active, command, env)
+    text, code = _prisma(active, command, env, backup_before_deploy)
     conninfo = active.sandbox.conninfo(env)
     outcome.output = text.replace(location(conninfo), location_of(urls[env])).rstrip("\n")
     outcome.exit_code = code
     return outcome
 
 
-def _prisma(service: PanelService, active: Active, command: terminal.Command, env: str) -> tuple[str, int]:
+def _prisma(
+    active: Active, command: command_line.Command, env: str, backup_before_deploy: BackupBeforeDeploy
+) -> tuple[str, int]:
     args = command.args
     sandbox, history = active.sandbox, active.history
     conninfo = sandbox.conninfo(env)
@@ -79,7 +88,7 @@ def _prisma(service: PanelService, active: Active, command: terminal.Command, en
         return header + result.output + extra, result.exit_code
     if verb == "migrate deploy":
         if env == "prod":
-            service._backup_before_deploy(active)
+            backup_before_deploy(active)
         result = commands.migrate_deploy(history, conninfo)
         return header + result.output, result.exit_code
     if verb == "migrate status":
@@ -101,12 +110,10 @@ def _prisma(service: PanelService, active: Active, command: terminal.Command, en
         )
         return header + result.output, result.exit_code
     if verb == "migrate diff":
-        from app.panel.diff import run_diff
-
         return run_diff(active, command)
     if verb == "db seed":
         return seed_database(conninfo), 0
-    return f"Unknown command: prisma {' '.join(args)}\n\n{terminal.HELP}", 1
+    return f"Unknown command: prisma {' '.join(args)}\n\n{command_line.HELP}", 1
 
 
 def _header(dbname: str, url: str) -> str:

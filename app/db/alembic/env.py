@@ -1,4 +1,4 @@
-"""Alembic environment for the app state: uses the connection handed over by app.state.migrations."""
+"""Alembic environment for the app state: uses the connection handed over by app.db.migrations."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import importlib
 from alembic import context
 from sqlalchemy import create_engine
 
-from app.state import MODEL_MODULES, Base
+from app.db import MODEL_MODULES, Base
 
 for module in MODEL_MODULES:
     importlib.import_module(module)

@@ -57,7 +57,7 @@ def open_state(url: str, upgrade: bool = True) -> StateDB:
     """Connect to the state database and (by default) apply the app's Alembic migrations."""
     engine = create_state_engine(url)
     if upgrade:
-        from app.state.migrations import upgrade_to_head
+        from app.db.migrations import upgrade_to_head
 
         upgrade_to_head(engine)
     return StateDB(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))

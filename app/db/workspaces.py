@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.state.base import Base, UTCDateTime, utcnow
+from app.db.base import Base, UTCDateTime, utcnow
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 

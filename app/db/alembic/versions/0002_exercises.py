@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from app.state.base import UTCDateTime
+from app.db.base import UTCDateTime
 
 revision = "0002_exercises"
 down_revision = "0001_workspaces"

@@ -4,13 +4,13 @@ One declarative `Base`; models are split by feature into modules listed in `MODE
 adds its tables in its own module and its own Alembic revision without touching the others.
 """
 
-from app.state.base import Base
-from app.state.db import StateDB, default_database_url, open_state
+from app.db.base import Base
+from app.db.engine import StateDB, default_database_url, open_state
 
 # Imported for their side effect of registering tables on Base.metadata (Alembic autogenerate uses it).
 MODEL_MODULES: list[str] = [
-    "app.state.workspaces",
-    "app.state.exercises",
+    "app.db.workspaces",
+    "app.db.exercises",
 ]
 
 __all__ = ["Base", "MODEL_MODULES", "StateDB", "default_database_url", "open_state"]
