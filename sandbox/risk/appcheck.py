@@ -1,0 +1,70 @@
+"""Run each application version's queries against a (migrated) database: which still work.
+
+Queries are the application's own text with `$1` placeholders and their parameters; each runs in a
+transaction that is rolled back, so a version's writes never change what the next query sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import psycopg
+
+from sandbox.risk.tracer import pg_error
+
+
+@dataclass(frozen=True)
+class AppQuery:
+    name: str
+    sql: str
+    params: tuple = ()
+
+
+@dataclass
+class QueryResult:
+    query: AppQuery
+    error: str = ""  # PostgreSQL's error, empty when the query ran
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+@dataclass
+class VersionResult:
+    version: str
+    results: list[QueryResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    @property
+    def passed(self) -> int:
+        return sum(r.ok for r in self.results)
+
+    def summary(self) -> str:
+        """"app v1: 3/3 queries OK" or "v2: 2/3 — column "name" does not exist"."""
+        text = f"{self.version}: {self.passed}/{len(self.results)} queries OK"
+        failed = next((r for r in self.results if not r.ok), None)
+        return f"{text} — {failed.query.name}: {failed.error}" if failed else text
+
+
+def run_query(conn: psycopg.Connection, query: AppQuery) -> str:
+    """Run one query in a rolled-back transaction; PostgreSQL's error, or "" when it worked."""
+    try:
+        with conn.transaction(force_rollback=True), psycopg.RawCursor(conn) as cursor:
+            cursor.execute(query.sql.encode(), list(query.params))  # type: ignore[arg-type]
+            if cursor.description is not None:
+                cursor.fetchmany(100)
+    except psycopg.Error as error:
+        return pg_error(error)
+    return ""
+
+
+def check_versions(conninfo: str, versions: dict[str, list[AppQuery]]) -> list[VersionResult]:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        return [
+            VersionResult(version, [QueryResult(q, run_query(conn, q)) for q in queries])
+            for version, queries in versions.items()
+        ]
