@@ -25,6 +25,7 @@ from app import assets, exercises, panel
 from app.course.loader import Course
 from app.course.routes import router as course_router
 from app.errors import install_error_handlers
+from app.security_headers import SecurityHeaders, cdn_assets
 from app.settings import Settings, prepare
 from app.web import STATIC_DIR, TEMPLATES_DIR
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     panel.install(app)  # learner identity, CSRF, the sandbox panel and its start/stop hooks
     exercises.install(app)  # exercise pages and grading, progress, /instructor
     app.add_middleware(VaryOnHtmx)
+    app.add_middleware(SecurityHeaders, cdn_assets=cdn_assets(settings.assets))
     if settings.assets != "cdn" and (missing := assets.missing_local_assets()):
         fallback = " (pages load them from the CDN meanwhile)" if settings.assets == "auto" else ""
         log.warning("local assets missing (%s): run `make assets`%s", ", ".join(missing), fallback)

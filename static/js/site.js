@@ -65,6 +65,20 @@
     addCopyButtons(root);
   }
 
+  // Behaviour that used to be inline handlers, which the Content-Security-Policy forbids.
+  document.addEventListener("submit", function (event) {
+    var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) event.preventDefault();
+  });
+  document.addEventListener("focusin", function (event) {
+    if (event.target.hasAttribute && event.target.hasAttribute("data-select-on-focus")) event.target.select();
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy-from]");
+    var source = button && document.getElementById(button.getAttribute("data-copy-from"));
+    if (source && navigator.clipboard) navigator.clipboard.writeText(source.value);
+  });
+
   enhance(document);
   followSections();
   document.addEventListener("htmx:afterSwap", function (event) { enhance(event.target); });
