@@ -2,8 +2,9 @@
 no Referer (resume links carry a token in their path) to other sites.
 
 Scripts come only from this origin, plus the exact pinned CDN files that pages load from the CDN
-(`MIGRATION_LAB_ASSETS=cdn`, or `auto` without a local copy; their SRI hashes are checked as well). Styles also allow inline ones: mermaid draws each diagram as an
-SVG carrying its own `<style>` element; a style cannot run code, and scripts stay strict.
+(`MIGRATION_LAB_ASSETS=cdn`, or `auto` without a local copy; their SRI hashes are checked as well).
+Styles also allow inline ones: mermaid draws each diagram as an SVG carrying its own `<style>` element;
+a style cannot run code, and scripts stay strict.
 """
 
 from __future__ import annotations
