@@ -13,10 +13,11 @@ from pathlib import Path
 
 import yaml
 from markupsafe import Markup
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
 
 from app.course.markdown import Heading, LessonRenderer, build_markdown
 from app.course.problems import Problem
+from app.course.topics import describe_unknown, unknown_topics
 
 LESSON_FOLDER = re.compile(r"^(\d+)-([a-z0-9]+(?:-[a-z0-9]+)*)$")
 LESSON_FILE = "lesson.md"
@@ -32,6 +33,14 @@ class LessonMeta(BaseModel):
     minutes: PositiveInt
     objectives: list[str] = Field(default_factory=list)
     sandbox: bool = False
+    topics: list[str] = Field(default_factory=list)
+
+    @field_validator("topics")
+    @classmethod
+    def _known_topics(cls, topics: list[str]) -> list[str]:
+        if unknown := unknown_topics(topics):
+            raise ValueError(describe_unknown(unknown))
+        return topics
 
 
 @dataclass
@@ -156,7 +165,7 @@ def parse_front_matter(path: Path, source: str | None) -> tuple[LessonMeta | Non
     if not isinstance(data, dict):
         return None, [Problem(path, 2, "front matter must be a mapping of fields (`title: …`)")]
     try:
-        return LessonMeta.model_validate(data), []
+        meta = LessonMeta.model_validate(data)
     except ValidationError as error:
         lines = source.splitlines()
         problems = []
@@ -164,5 +173,10 @@ def parse_front_matter(path: Path, source: str | None) -> tuple[LessonMeta | Non
             name = str(item["loc"][0]) if item["loc"] else ""
             line = next((i + 2 for i, text in enumerate(lines) if text.startswith(f"{name}:")), 1)
             what = "unknown field" if item["type"] == "extra_forbidden" else item["msg"].lower()
+            if item["type"] == "value_error":  # our own validators' messages, as written
+                what = str(item["ctx"]["error"])
             problems.append(Problem(path, line, f"front matter field `{name}`: {what}"))
         return None, problems
+    if not meta.topics:
+        return meta, [Problem(path, 1, "front matter has no `topics:` (see lessons/README.md)", "warning")]
+    return meta, []

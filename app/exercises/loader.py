@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from app.course.topics import describe_unknown, unknown_topics
 from app.exercises.checks import param_problems
 from app.exercises.model import ENVIRONMENTS, Check, Exercise, Migration, Problem, Solution, StartState
 
@@ -20,7 +21,7 @@ FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n?", re.DOTALL)
 CHECK_META = ("id", "kind", "message", "hint")
 TOP_KEYS = {
     "title", "summary", "attempts_before_solution", "start", "seed", "app_queries", "grading_data",
-    "checks", "hints", "solution",
+    "checks", "hints", "solution", "topics",
 }
 
 
@@ -174,6 +175,11 @@ def _build(path: Path, lesson: str, data: dict, body: str, body_line: int) -> Ex
     queries = data.get("app_queries") or []
     if not isinstance(queries, list) or not all(isinstance(q, str) for q in queries):
         raise _Invalid(("app_queries",), "`app_queries` must be a list of SQL texts")
+    topics = data.get("topics") or []
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        raise _Invalid(("topics",), "`topics` must be a list of topic ids")
+    if unknown := unknown_topics(topics):
+        raise _Invalid(("topics",), describe_unknown(unknown))
     return Exercise(
         id=f"{lesson}/{path.stem}",
         lesson=lesson,
@@ -191,6 +197,7 @@ def _build(path: Path, lesson: str, data: dict, body: str, body_line: int) -> Ex
         solution=_solution(data, checks),
         attempts_before_solution=attempts,
         quizzes={c.id: c.params for c in checks if c.kind == "quiz"},
+        topics=list(topics),
     )
 
 
@@ -232,4 +239,6 @@ def load_exercises(lessons_dir: Path) -> LoadResult:
             result.problems.append(loaded)
         else:
             result.exercises.append(loaded)
+            if not loaded.topics:
+                result.problems.append(Problem(path, 1, "no `topics:` (see lessons/README.md)", "warning"))
     return result

@@ -65,6 +65,7 @@ class Exercise:
     solution: Solution
     attempts_before_solution: int = 3
     quizzes: dict[str, dict[str, Any]] = field(default_factory=dict)  # check id -> question/choices
+    topics: list[str] = field(default_factory=list)  # ids from app.course.topics.TOPICS
 
     @property
     def start_names(self) -> list[str]:

@@ -10,6 +10,7 @@ LESSON = """---
 title: {title}
 summary: A summary.
 minutes: 3
+topics: [what-why]
 ---
 
 # {title}
@@ -104,8 +105,25 @@ def test_rendered_html_is_cached_until_the_file_changes(tmp_path: Path, repo_roo
 def test_links_are_checked_again_when_a_lesson_folder_appears(tmp_path: Path) -> None:
     write_lesson(tmp_path, "01-a", LESSON.format(title="A") + "\nSee [B](./lesson-02-b.md).\n")
     course = Course(tmp_path)
-    assert [p.line for p in course.problems()] == [11]
+    assert [p.line for p in course.problems()] == [12]
     write_lesson(tmp_path, "02-b", LESSON.format(title="B"))
     assert course.problems() == []
     lesson = course.lesson("01-a")
     assert lesson is not None and 'href="/lessons/02-b"' in lesson.html
+
+
+def test_topics_unknown_is_an_error_and_missing_is_a_warning(tmp_path: Path) -> None:
+    fields = "---\ntitle: x\nsummary: y\nminutes: 3\n"
+    write_lesson(tmp_path, "01-known", fields + "topics: [locks-downtime, recovery]\n---\n# x\n")
+    write_lesson(tmp_path, "02-unknown", fields + "topics: [locks, recovery]\n---\n# x\n")
+    write_lesson(tmp_path, "03-none", fields + "---\n# x\n")
+    known, unknown, none = Course(tmp_path).lessons()
+    assert known.available and known.problems == [] and known.meta
+    assert known.meta.topics == ["locks-downtime", "recovery"]
+    assert not unknown.available
+    assert [(p.line, p.severity) for p in unknown.problems] == [(5, "error")]
+    assert unknown.problems[0].message.startswith("front matter field `topics`: unknown topic `locks`")
+    assert none.available
+    assert [(p.severity, p.message) for p in none.problems] == [
+        ("warning", "front matter has no `topics:` (see lessons/README.md)")
+    ]

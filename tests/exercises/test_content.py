@@ -31,3 +31,21 @@ def test_prove_names_a_failing_solution_and_a_check_that_can_never_fail(pg_clust
     assert "can never fail" in problems["02-never-fails.md"]
     assert set(problems) == {"01-solution-fails.md", "02-never-fails.md", "03-bad-front-matter.md",
                              "04-not-yaml.md"}
+
+
+def test_topics_unknown_leaves_the_exercise_out_and_missing_is_a_warning(tmp_path):
+    text = (FIXTURES / "01-broken" / "exercises" / "01-solution-fails.md").read_text()
+    folder = tmp_path / "01-lesson" / "exercises"
+    folder.mkdir(parents=True)
+    (folder / "01-unknown.md").write_text(text.replace("topics: [what-why]", "topics: [what-why, locking]"))
+    (folder / "02-none.md").write_text(text.replace("topics: [what-why]\n", ""))
+    (folder / "03-known.md").write_text(text.replace("[what-why]", "[locks-downtime, rollback]"))
+    loaded = load_exercises(tmp_path)
+    topics = {e.slug: e.topics for e in loaded.exercises}
+    assert topics == {"02-none": [], "03-known": ["locks-downtime", "rollback"]}
+    problems = {p.path.name: p for p in loaded.problems}
+    assert set(problems) == {"01-unknown.md", "02-none.md"}
+    assert (problems["01-unknown.md"].line, problems["01-unknown.md"].severity) == (4, "error")
+    assert problems["01-unknown.md"].message.startswith("unknown topic `locking` (known: what-why, ")
+    assert (problems["02-none.md"].severity, problems["02-none.md"].message) == (
+        "warning", "no `topics:` (see lessons/README.md)")
