@@ -15,12 +15,14 @@ from app.panel.render import install_template_helpers
 
 def install(app: FastAPI) -> None:
     from app.panel.routes import router
+    from app.project.routes import router as project_router
 
     settings = app.state.settings
     app.state.identity = Identity(settings.secret_key)
     app.add_middleware(IdentityMiddleware, identity=app.state.identity)
     install_template_helpers(app.state.templates)
     app.include_router(router)
+    app.include_router(project_router)  # Download project / Import project
     app.state.nav_links.append(("Playground", "/playground"))
     app.state.on_startup.append(lambda: start(app))
     app.state.on_shutdown.append(lambda: stop(app))

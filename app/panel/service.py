@@ -364,3 +364,35 @@ class PanelService:
             limit = self.limits.max_schema_bytes
             outcome = run_command(active, command, database_url, schema, limit, self._backup_before_deploy)
             return self._view(active), outcome
+
+    def import_project(self, learner_id: str, context: str, schema: str, migrations: list) -> PanelView:
+        """Replace the workspace by an imported Prisma project: its schema and history saved, every
+        environment emptied (backups dropped), and the migrations applied to dev as `migrate dev` would."""
+        with self._hold(learner_id, context) as active:
+            row, sandbox = active.row, active.sandbox
+            for backup in row.backups:
+                sandbox.drop_backup(backup.snapshot)
+            row.backups.clear()
+            row.migrations.clear()
+            row.env_records.clear()
+            row.schema_text = schema
+            active.session.flush()
+            for migration in migrations:
+                store.add_migration(active.session, row, migration)
+            active.session.commit()
+            active.session.refresh(row)
+            for env in ("dev", "staging", "prod"):
+                sandbox.reset_env(env)
+            active.history = self._history(active.session, row)
+            result = commands.migrate_deploy(active.history, sandbox.conninfo("dev"))
+            view = self._view(active)
+            card = view.env("dev")
+            card.notice_ok = result.exit_code == 0
+            count = len(migrations)
+            card.notice = (
+                f"Imported {count} migration{'s' if count != 1 else ''}; applied to dev. Staging and prod "
+                "start empty: deploy to them when you are ready."
+                if card.notice_ok
+                else result.output.strip()
+            )
+            return view
