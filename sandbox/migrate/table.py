@@ -1,9 +1,10 @@
 """Prisma's `_prisma_migrations` table, and running one migration script the way Prisma runs it.
 
-Prisma sends the whole file as one simple-protocol query: PostgreSQL then runs a multi-statement file
-as one implicit transaction (a failure rolls all of it back), runs a file holding a single
-`CREATE INDEX CONCURRENTLY` outside any transaction, and refuses CONCURRENTLY beside other statements
-(SQLSTATE 25001). Sending the text unchanged through psycopg's simple protocol gives exactly that.
+As Prisma 7.10.1 does (prisma-engines #5767/#5799), a script is split into statements by a SQL parser
+and each statement is sent as its own simple-protocol query, so each commits on its own: a failure in
+the middle leaves the statements before it applied, and `CREATE INDEX CONCURRENTLY` may stand beside
+other statements. A script the parser cannot read goes as one batch (one implicit transaction), which
+still refuses CONCURRENTLY beside other statements (SQLSTATE 25001). See `statements.py`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from datetime import datetime
 
 import psycopg
 from psycopg import sql
+from psycopg.pq import TransactionStatus
+
+from sandbox.migrate.statements import split_statements
 
 TABLE = "_prisma_migrations"
 SCHEMA = "public"
@@ -181,11 +185,18 @@ def run_script(conn: psycopg.Connection, name: str, script: str) -> None:
     """Run a migration file on an autocommit connection; raise `ApplyError` with Prisma's text."""
     if not conn.autocommit:
         raise ValueError("migration scripts run on an autocommit connection (Prisma's simple query)")
-    try:
-        # No parameters: psycopg sends the text as one simple-protocol query, as Prisma does.
-        conn.execute(script.encode("utf-8"))
-    except psycopg.DatabaseError as err:
-        raise apply_error(name, script, err) from err
+    pieces = split_statements(script)
+    batches = [(script, 0)] if pieces is None else [(piece.text, piece.offset) for piece in pieces]
+    for text, offset in batches:
+        try:
+            # No parameters: psycopg sends the text as one simple-protocol query, as Prisma does.
+            conn.execute(text.encode("utf-8"))
+        except psycopg.DatabaseError as err:
+            if conn.info.transaction_status == TransactionStatus.INERROR:
+                # A `BEGIN` of the file left an aborted transaction open: end it, so the failure can
+                # be recorded on this connection.
+                conn.execute("ROLLBACK")
+            raise apply_error(name, script, err, offset) from err
 
 
 def apply_migration(conn: psycopg.Connection, name: str, script: str, checksum: str) -> None:
@@ -202,7 +213,9 @@ def apply_migration(conn: psycopg.Connection, name: str, script: str, checksum: 
 # -- Prisma's rendering of a database error --------------------------------------------------------
 
 
-def apply_error(name: str, script: str, err: psycopg.DatabaseError) -> ApplyError:
+def apply_error(name: str, script: str, err: psycopg.DatabaseError, offset: int = 0) -> ApplyError:
+    """Prisma's P3018 text; `offset` is where the failing statement starts in the file, so the
+    `Position:` lines point into the file (PostgreSQL counts from the start of the statement sent)."""
     diag = err.diag
     if not diag.sqlstate:
         return ApplyError(name, "none", str(err).strip())
@@ -212,7 +225,7 @@ def apply_error(name: str, script: str, err: psycopg.DatabaseError) -> ApplyErro
     if diag.message_hint:
         text += f"\nHINT: {diag.message_hint}"
     if diag.statement_position:
-        text += error_position(script, int(diag.statement_position))
+        text += error_position(script, offset + int(diag.statement_position))
     return ApplyError(name, diag.sqlstate, f"{text}\n\n{_db_error_debug(diag)}")
 
 

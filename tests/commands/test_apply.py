@@ -58,7 +58,7 @@ def test_successful_migration_is_recorded_finished(fresh_db: str) -> None:
     assert len(record.id) == 36
 
 
-def test_failed_migration_rolls_back_whole_file_and_keeps_logs(fresh_db: str) -> None:
+def test_failed_migration_keeps_earlier_statements_and_its_logs(fresh_db: str) -> None:
     script = "-- CreateTable\nCREATE TABLE b (id int);\n\nCREATE TABLE a (id int);\n"
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         table.initialize(conn)
@@ -66,8 +66,8 @@ def test_failed_migration_rolls_back_whole_file_and_keeps_logs(fresh_db: str) ->
         with pytest.raises(ApplyError) as caught:
             table.apply_migration(conn, "20240101000000_dup", script, "d" * 64)
         [record] = table.list_records(conn)
-    # One implicit transaction: the first CREATE TABLE went away with the failure.
-    assert not relation_exists(fresh_db, "b")
+    # Each statement committed on its own: the first CREATE TABLE stays after the failure.
+    assert relation_exists(fresh_db, "b")
     assert record.failed and record.finished_at is None and record.rolled_back_at is None
     assert record.applied_steps_count == 0
     message = str(caught.value)
@@ -108,15 +108,54 @@ def test_concurrently_alone_runs_outside_a_transaction(fresh_db: str) -> None:
     assert relation_exists(fresh_db, "a_id_idx")
 
 
-def test_concurrently_beside_other_statements_fails_like_prisma(fresh_db: str) -> None:
-    script = "CREATE TABLE b (id int);\nCREATE INDEX CONCURRENTLY b_id_idx ON b(id);\n"
+def test_concurrently_beside_other_statements_runs_statement_by_statement(fresh_db: str) -> None:
+    script = "CREATE TABLE b (id int);\n-- CreateIndex\nCREATE INDEX CONCURRENTLY b_id_idx ON b(id);\n"
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        table.initialize(conn)
+        table.apply_migration(conn, "m", script, "f" * 64)
+        [record] = table.list_records(conn)
+    assert relation_exists(fresh_db, "b") and relation_exists(fresh_db, "b_id_idx")
+    assert record.applied and record.applied_steps_count == 1  # one step per file, not per statement
+
+
+def test_drop_index_concurrently_beside_others_is_one_batch_like_prisma(fresh_db: str) -> None:
+    # Prisma 7.10.1's parser cannot read DROP INDEX CONCURRENTLY (prisma-engines #5847): one batch, 25001.
+    script = "CREATE TABLE b (id int);\nDROP INDEX CONCURRENTLY IF EXISTS nothing_idx;\n"
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         table.initialize(conn)
         with pytest.raises(ApplyError) as caught:
             table.apply_migration(conn, "m", script, "f" * 64)
+        [record] = table.list_records(conn)
     assert caught.value.database_error_code == "25001"
-    assert "CREATE INDEX CONCURRENTLY cannot run inside a transaction block" in str(caught.value)
+    assert "DROP INDEX CONCURRENTLY cannot run inside a transaction block" in str(caught.value)
+    assert not relation_exists(fresh_db, "b")  # the batch was one implicit transaction
+    assert record.failed and record.applied_steps_count == 0
+
+
+def test_script_the_parser_cannot_read_runs_as_one_batch(fresh_db: str) -> None:
+    script = "CREATE TABLE b (id int);\nCREATE TABLE c (id int;\n"
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        table.initialize(conn)
+        with pytest.raises(ApplyError) as caught:
+            table.apply_migration(conn, "m", script, "f" * 64)
+    assert caught.value.database_error_code == "42601"
     assert not relation_exists(fresh_db, "b")
+    assert "  2 CREATE TABLE c (id int;" in caught.value.database_error
+
+
+def test_begin_commit_in_a_file_is_one_transaction_across_statements(fresh_db: str) -> None:
+    script = "BEGIN;\nCREATE TABLE t1 (id int);\nSELECT missing FROM t1;\nCOMMIT;\n"
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        table.initialize(conn)
+        with pytest.raises(ApplyError) as caught:
+            table.apply_migration(conn, "m", script, "f" * 64)
+        [record] = table.list_records(conn)
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    assert caught.value.database_error_code == "42703"
+    assert not relation_exists(fresh_db, "t1")
+    assert record.failed and record.logs == str(caught.value)
+    # The position points into the file, not into the statement sent.
+    assert "  2 CREATE TABLE t1 (id int);\n  3 SELECT missing FROM t1;" in caught.value.database_error
 
 
 def test_explicit_commit_inside_a_file_keeps_what_postgres_committed(fresh_db: str) -> None:

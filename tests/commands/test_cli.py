@@ -60,13 +60,14 @@ def test_deploy_status_resolve_reset_on_a_folder(
     assert main(["migrate", "deploy", "--url", fresh_db]) == 1
     err = capsys.readouterr().err
     assert "Error: P3018" in err and "Database error code: 22012" in err
+    assert relation_exists(fresh_db, "b")  # statement by statement: the first one stayed applied
     assert main(["migrate", "deploy", "--url", fresh_db]) == 1
     assert "Error: P3009" in capsys.readouterr().err
 
     assert main(["migrate", "resolve", "--rolled-back", "20240102000000_broken", "--url", fresh_db]) == 0
     assert "Migration 20240102000000_broken marked as rolled back." in capsys.readouterr().out
     (project / "prisma/migrations/20240102000000_broken/migration.sql").write_text(
-        "CREATE TABLE b (id int);\n"
+        "CREATE TABLE IF NOT EXISTS b (id int);\n"
     )
     assert main(["migrate", "deploy", "--url", fresh_db]) == 0
     assert relation_exists(fresh_db, "b")

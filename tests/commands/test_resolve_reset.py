@@ -32,6 +32,11 @@ def test_rolled_back_then_fixed_migration_deploys_again(fresh_db: str) -> None:
         "WHERE migration_name = '20240101000002_m2'",
     )
     assert rows == [(True,)]  # the row is kept, marked
+    # The statement before the failure stayed applied (Prisma 7.10.1 runs statement by statement):
+    # undo it by hand before the fixed file runs again.
+    assert relation_exists(fresh_db, "b")
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("DROP TABLE b")
     history.migrations[1] = Migration("20240101000002_m2", FIXED)
     again = migrate_deploy(history, fresh_db)
     assert again.applied == ["20240101000002_m2"], again.output
@@ -42,7 +47,7 @@ def test_rolled_back_then_fixed_migration_deploys_again(fresh_db: str) -> None:
 def test_applied_after_a_manual_hotfix(fresh_db: str) -> None:
     history = _failed_deploy(fresh_db)
     with psycopg.connect(fresh_db, autocommit=True) as conn:
-        conn.execute("CREATE TABLE b (id int)")  # the hotfix, by hand
+        conn.execute("INSERT INTO b VALUES (1)")  # the hotfix, by hand: the CREATE TABLE already ran
     result = migrate_resolve(history, fresh_db, applied="20240101000002_m2")
     assert result.exit_code == 0, result.output
     assert result.output == "Migration 20240101000002_m2 marked as applied.\n"
