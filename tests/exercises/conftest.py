@@ -62,7 +62,7 @@ def exercise_sandboxes(pg_cluster):
 
 
 @pytest.fixture
-def make_exercise_app(tmp_path: Path, repo_root: Path, exercise_sandboxes, monkeypatch):
+def make_exercise_app(tmp_path: Path, repo_root: Path, exercise_sandboxes, monkeypatch, state_database_url):
     from app.main import create_app
     from app.settings import Settings
 
@@ -70,7 +70,7 @@ def make_exercise_app(tmp_path: Path, repo_root: Path, exercise_sandboxes, monke
         for name, value in env.items():
             monkeypatch.setenv(f"MIGRATION_LAB_{name.upper()}", value)
         settings = Settings(lessons_dir=lessons or repo_root / "lessons", data_dir=tmp_path / "data",
-                            assets="local")
+                            assets="local", database_url=state_database_url)
         app = create_app(settings)
         app.state.sandboxes = exercise_sandboxes
         return app

@@ -27,9 +27,14 @@ def sandboxes(pg_cluster: EmbeddedCluster) -> Iterator[SandboxManager]:
 
 
 @pytest.fixture
-def make_panel_app(tmp_path: Path, repo_root: Path, sandboxes: SandboxManager) -> Callable[..., FastAPI]:
+def make_panel_app(
+    tmp_path: Path, repo_root: Path, sandboxes: SandboxManager, state_database_url: str
+) -> Callable[..., FastAPI]:
     def make(data_dir: Path | None = None, **overrides: object) -> FastAPI:
-        values: dict = {"data_dir": data_dir or tmp_path / "data", "assets": "local", **overrides}
+        values: dict = {
+            "data_dir": data_dir or tmp_path / "data", "assets": "local", "database_url": state_database_url,
+            **overrides,
+        }
         app = create_app(Settings(lessons_dir=repo_root / "lessons", **values))
         app.state.sandboxes = sandboxes
         return app
