@@ -19,7 +19,7 @@ def course_of(request: Request) -> Course:
 
 
 @router.get("/", name="home")
-async def home(request: Request) -> Response:
+def home(request: Request) -> Response:
     lessons = course_of(request).lessons()
     first = next((lesson for lesson in lessons if lesson.available), None)
     context: dict[str, Any] = {
@@ -34,7 +34,7 @@ async def home(request: Request) -> Response:
 
 
 @router.get("/lessons/{slug}", name="lesson")
-async def lesson_page(request: Request, slug: str) -> Response:
+def lesson_page(request: Request, slug: str) -> Response:
     course = course_of(request)
     lesson = course.lesson(slug)
     if lesson is None:

@@ -43,7 +43,7 @@ def _page(
     request: Request, service: Service, learner: str, exercise: Exercise, *, block: str | None = None,
     result: GradeResult | None = None, show_solution: bool = False, status_code: int = 200,
 ) -> Response:
-    state = service.state_of(learner, exercise, visit=block is None)
+    state = service.state_of(learner, exercise)
     panel = None
     if block is None or not request.headers.get("hx-request"):
         try:
@@ -73,7 +73,7 @@ def lesson_exercises(request: Request, lesson: str, learner: LearnerId, service:
     course_lesson = request.app.state.course.lesson(lesson)
     if course_lesson is None:
         raise NotFound(f"There is no lesson “{lesson}”.")
-    states = {e.id: service.state_of(learner, e) for e in exercises}
+    states = service.states_of(learner, exercises)
     context = {"lesson": course_lesson, "exercises": exercises, "states": states,
                "page_title": f"Exercises · {course_lesson.title}"}
     return render(request, "exercises/list.html", context)

@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 from app.db import StateDB
 from app.db.base import utcnow
 from app.db.exercises import ContentProblemLog, ExerciseAttempt, ExerciseProgress
+from app.db.upsert import insert_missing
 from app.db.workspaces import Workspace
+from app.errors import AppError
 from app.exercises.databases import ContentError, GradingDatabases
 from app.exercises.grading import GradeResult, Submission, grade
 from app.exercises.loader import LoadResult, load_exercises
@@ -95,20 +97,39 @@ class ExerciseService:
         """Create the exercise workspace from the start state, once (idempotent)."""
         context = context_of(exercise)
         with self.state.session() as session:
-            if store.find_workspace(session, learner, context) is not None:
+            row = store.find_workspace(session, learner, context)
+            if row is not None and row.sandbox_id is not None:
                 return
-            templates = self.dbs.ensure_templates(exercise, with_grading_data=False)
+        with self.panel.hold_session(learner, context) as session:
+            self._prepare_locked(session, learner, exercise)
+
+    def _prepare_locked(self, session: Session, learner: str, exercise: Exercise) -> None:
+        """Under the workspace's lock. The PostgreSQL work (templates, databases, reading them back)
+        comes first and the saved rows are written after it in one short transaction: a SQLite write
+        transaction held across it would queue every other learner's writes."""
+        context = context_of(exercise)
+        if store.find_workspace(session, learner, context) is not None:
+            return  # another tab prepared it while this one waited for the lock
+        session.rollback()  # end the read transaction before the PostgreSQL work
+        templates = self.dbs.ensure_templates(exercise, with_grading_data=False)
+        sandbox = self.panel.sandboxes.create_workspace()
+        for env in ENVIRONMENTS:
+            sandbox.create_env_from_template(env, templates[env])
+        snapshots = environments.read(sandbox)
+        try:
             row = store.create_workspace(
                 session, learner, context, exercise.start.schema, self.panel.limits.workspaces_per_learner
             )
-            for migration in exercise.start.migrations:
-                store.add_migration(session, row, EngineMigration(migration.name, migration.sql))
-            sandbox = self.panel.sandboxes.create_workspace()
-            row.sandbox_id = sandbox.id
-            for env in ENVIRONMENTS:
-                sandbox.create_env_from_template(env, templates[env])
-            session.flush()
-            environments.sync(session, row, sandbox)
+        except store.WorkspaceLimitReached as exc:
+            session.rollback()
+            self.panel.sandboxes.drop_workspace(sandbox.id)
+            raise AppError(429, "Too many sandboxes", str(exc)) from exc
+        row.sandbox_id = sandbox.id
+        for migration in exercise.start.migrations:
+            store.add_migration(session, row, EngineMigration(migration.name, migration.sql))
+        session.flush()
+        environments.save(session, row, snapshots)
+        session.commit()
 
     def start_templates(self, workspace: Workspace) -> dict[str, StartTemplate] | None:
         """Where a rebuilt exercise workspace's environments start: the exercise's seeded start
@@ -132,48 +153,60 @@ class ExerciseService:
 
     def reset(self, learner: str, exercise: Exercise) -> None:
         """Reset exercise: throw the workspace away and prepare the start state again."""
-        context = context_of(exercise)
-        with self.state.session() as session:
-            row = store.find_workspace(session, learner, context)
+        with self.panel.hold_session(learner, context_of(exercise)) as session:
+            row = store.find_workspace(session, learner, context_of(exercise))
             if row is not None:
-                with self.panel.locks.hold(row.id):
-                    if row.sandbox_id:
-                        self.panel.sandboxes.drop_workspace(row.sandbox_id)
-                    session.delete(row)
-        self.prepare(learner, exercise)
+                if row.sandbox_id:
+                    self.panel.sandboxes.drop_workspace(row.sandbox_id)
+                session.delete(row)
+                session.commit()
+            self._prepare_locked(session, learner, exercise)
 
     # -- progress --------------------------------------------------------------------------------
 
     def _progress(self, session: Session, learner: str, exercise: Exercise) -> ExerciseProgress:
+        """The learner's progress row on the exercise, created when missing (an upsert)."""
+        store.touch_learner(session, learner)
+        keys = ("learner_id", "exercise_id")
+        insert_missing(session, ExerciseProgress, keys, learner_id=learner, exercise_id=exercise.id,
+                       hints_opened=0, answers="{}", last_visit_at=utcnow())
         row = session.scalar(
             select(ExerciseProgress).where(
                 ExerciseProgress.learner_id == learner, ExerciseProgress.exercise_id == exercise.id
             )
         )
-        if row is None:
-            store.touch_learner(session, learner)
-            session.flush()  # no relationship orders the learner's INSERT first
-            row = ExerciseProgress(learner_id=learner, exercise_id=exercise.id, hints_opened=0, answers="{}")
-            session.add(row)
-            session.flush()
+        assert row is not None
         return row
 
-    def state_of(self, learner: str, exercise: Exercise, visit: bool = False) -> ExerciseState:
+    def state_of(self, learner: str, exercise: Exercise) -> ExerciseState:
+        return self.states_of(learner, [exercise])[exercise.id]
+
+    def states_of(self, learner: str, exercises: list[Exercise]) -> dict[str, ExerciseState]:
+        """Each exercise's state for the learner, in two queries whatever the number of exercises; a
+        read only (nothing is written for merely looking)."""
+        ids = [e.id for e in exercises]
         with self.state.session() as session:
-            progress = self._progress(session, learner, exercise)
-            if visit:
-                progress.last_visit_at = utcnow()
-            attempts = list(session.scalars(
+            progress = {p.exercise_id: p for p in session.scalars(
+                select(ExerciseProgress)
+                .where(ExerciseProgress.learner_id == learner, ExerciseProgress.exercise_id.in_(ids))
+            )}
+            attempts: dict[str, list[ExerciseAttempt]] = {i: [] for i in ids}
+            for attempt in session.scalars(
                 select(ExerciseAttempt)
-                .where(ExerciseAttempt.learner_id == learner, ExerciseAttempt.exercise_id == exercise.id)
+                .where(ExerciseAttempt.learner_id == learner, ExerciseAttempt.exercise_id.in_(ids))
                 .order_by(ExerciseAttempt.created_at.desc())
-            ))
-            return ExerciseState(
-                attempts=attempts,
-                hints_opened=min(progress.hints_opened, len(exercise.hints)),
-                answers=json.loads(progress.answers or "{}"),
-                passed=progress.passed_at is not None,
+            ):
+                attempts[attempt.exercise_id].append(attempt)
+        states = {}
+        for exercise in exercises:
+            row = progress.get(exercise.id)
+            states[exercise.id] = ExerciseState(
+                attempts=attempts[exercise.id],
+                hints_opened=min(row.hints_opened, len(exercise.hints)) if row else 0,
+                answers=json.loads(row.answers or "{}") if row else {},
+                passed=row is not None and row.passed_at is not None,
             )
+        return states
 
     def open_hint(self, learner: str, exercise: Exercise) -> int:
         with self.state.session() as session:
@@ -189,16 +222,16 @@ class ExerciseService:
     def check(self, learner: str, exercise: Exercise, answers: dict[str, str]) -> GradeResult:
         context = context_of(exercise)
         self.prepare(learner, exercise)
-        with self.state.session() as session:
+        with self.panel.hold_session(learner, context) as session:
             row = store.find_workspace(session, learner, context)
             assert row is not None
             history = exercise_history(row)
-            with self.panel.locks.hold(row.id):  # rebuilt (when reaped) as the panel would, never half
-                sandbox, rebuilt = self.panel.sandboxes.ensure_workspace(row.sandbox_id or "")
-                if rebuilt:
-                    environments.rebuild(row, sandbox, self.start_templates)
+            sandbox, rebuilt = self.panel.sandboxes.ensure_workspace(row.sandbox_id or "")
+            if rebuilt:  # rebuilt (when reaped) as the panel would, never half
+                environments.rebuild(row, sandbox, self.start_templates)
             conninfo = {env: sandbox.conninfo(env) for env in ENVIRONMENTS}
             self._progress(session, learner, exercise).answers = json.dumps(answers)
+            session.commit()
         try:
             result = grade(exercise, Submission(history, answers, conninfo), self.dbs)
         except ContentError as error:
@@ -214,13 +247,11 @@ class ExerciseService:
                     ContentProblemLog(exercise_id=exercise.id, learner_id=learner, message=result.problem)
                 )
                 return
-            store.touch_learner(session, learner)
-            session.flush()  # no relationship orders the learner's INSERT first
+            progress = self._progress(session, learner, exercise)  # the learner's row first (foreign key)
             session.add(ExerciseAttempt(
                 learner_id=learner, exercise_id=exercise.id, score=result.score, passed=result.passed,
                 failed_checks=",".join(result.failed_ids),
             ))
-            progress = self._progress(session, learner, exercise)
             if result.passed and progress.passed_at is None:
                 progress.passed_at = utcnow()
 

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db import StateDB
@@ -61,24 +60,27 @@ class PanelService:
 
     # -- holding a workspace -----------------------------------------------------------------------
 
-    def _workspace_id(self, learner_id: str, context: str) -> int:
-        with self.state.session() as session:
-            row = store.find_workspace(session, learner_id, context)
-            if row is not None:
-                store.touch_learner(session, learner_id)
-                return row.id
+    def _find_or_create(self, session: Session, learner_id: str, context: str) -> Workspace:
+        """Under the workspace's lock, so no other tab creates the same workspace meanwhile."""
+        row = store.find_workspace(session, learner_id, context)
+        if row is not None:
+            store.touch_learner(session, learner_id)
+            return row
+        limit = self.limits.workspaces_per_learner
         try:
-            with self.state.session() as session:
-                limit = self.limits.workspaces_per_learner
-                try:
-                    return store.create_workspace(session, learner_id, context, STARTER_SCHEMA, limit).id
-                except store.WorkspaceLimitReached as exc:
-                    raise AppError(429, "Too many sandboxes", str(exc)) from exc
-        except IntegrityError:  # another tab created it at the same moment
-            with self.state.session() as session:
-                row = store.find_workspace(session, learner_id, context)
-                assert row is not None
-                return row.id
+            row = store.create_workspace(session, learner_id, context, STARTER_SCHEMA, limit)
+        except store.WorkspaceLimitReached as exc:
+            raise AppError(429, "Too many sandboxes", str(exc)) from exc
+        session.commit()
+        return row
+
+    @contextmanager
+    def hold_session(self, learner_id: str, context: str) -> Iterator[Session]:
+        """A session on the connection that holds the workspace's lock: one connection per action, so
+        an action never waits for a second connection from the pool while holding the lock."""
+        with self.locks.hold(learner_id, context) as conn:
+            with Session(bind=conn, expire_on_commit=False) as session:
+                yield session
 
     @contextmanager
     def _hold(self, learner_id: str, context: str) -> Iterator[Active]:
@@ -88,10 +90,8 @@ class PanelService:
         work would hold the one write lock and queue every other learner's writes behind it (up to
         "database is locked" under load). What a failed action wrote before failing stays, as its
         effect on the databases does."""
-        workspace_id = self._workspace_id(learner_id, context)
-        with self.locks.hold(workspace_id), self.state.sessions() as session:
-            row = session.get(Workspace, workspace_id)
-            assert row is not None
+        with self.hold_session(learner_id, context) as session:
+            row = self._find_or_create(session, learner_id, context)
             active = self._open(session, row)
             yield active
             session.commit()

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
+from app.db.upsert import insert_missing
 from app.db.workspaces import Backup, EnvMigration, Learner, Workspace, WorkspaceMigration
 from app.panel.views import BackupView
 from sandbox.migrate.history import Migration
@@ -27,10 +28,12 @@ class WorkspaceLimitReached(Exception):
 
 
 def touch_learner(session: Session, learner_id: str) -> Learner:
+    """The learner's row, created when missing (an upsert: two first requests at once are fine)."""
     learner = session.get(Learner, learner_id)
-    if learner is None:
-        learner = Learner(id=learner_id)
-        session.add(learner)
+    if learner is None:  # reading first keeps a known learner's request free of any write
+        insert_missing(session, Learner, ("id",), id=learner_id, created_at=utcnow(), last_seen_at=utcnow())
+        learner = session.get(Learner, learner_id, populate_existing=True)
+        assert learner is not None
     elif utcnow() - learner.last_seen_at > SEEN_RESOLUTION:  # not a write on every request
         learner.last_seen_at = utcnow()
     return learner

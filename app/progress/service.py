@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.course.loader import Course
 from app.db import StateDB
 from app.db.base import utcnow
 from app.db.exercises import ExerciseAttempt, ExerciseProgress, LessonVisit
+from app.db.upsert import insert_missing
 from app.exercises.service import ExerciseCatalog
 from app.panel import store
 
@@ -47,19 +47,15 @@ class ProgressService:
         self._resume = URLSafeSerializer(secret_key, salt="resume")
 
     def record_visit(self, learner: str, lesson: str) -> None:
-        try:
-            with self.state.session() as session:
-                store.touch_learner(session, learner)
-                session.flush()  # no relationship orders the learner's INSERT first
-                visit = session.scalar(
-                    select(LessonVisit).where(LessonVisit.learner_id == learner, LessonVisit.lesson == lesson)
-                )
-                if visit is None:
-                    session.add(LessonVisit(learner_id=learner, lesson=lesson))
-                else:
-                    visit.visited_at = utcnow()
-        except IntegrityError:  # two tabs recorded the first visit at once: one row is enough
-            pass
+        """The first visit of a lesson, once (an upsert); later visits write nothing, since nothing reads
+        when a lesson was last seen."""
+        with self.state.session() as session:
+            seen = LessonVisit.learner_id == learner, LessonVisit.lesson == lesson
+            if session.scalar(select(LessonVisit.id).where(*seen)) is not None:
+                return
+            store.touch_learner(session, learner)
+            keys = ("learner_id", "lesson")
+            insert_missing(session, LessonVisit, keys, learner_id=learner, lesson=lesson, visited_at=utcnow())
 
     def lessons(self, learner: str) -> list[LessonProgress]:
         with self.state.session() as session:
