@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.exercises import checks_history as h
+from app.exercises import checks_risk as r
 from app.exercises import checks_schema as s
 from app.exercises.context import GradingContext
 
@@ -38,6 +39,11 @@ KINDS: dict[str, Kind] = {
     "replays_from_empty": Kind(h.replays_from_empty),
     "statement": Kind(h.statement, ("pattern",), ("present", "migration")),
     "quiz": Kind(h.quiz, ("question", "choices", "answer")),
+    "max_lock": Kind(r.max_lock, ("table", "mode"), ("migration", "env")),
+    "no_rewrite": Kind(r.no_rewrite, (), ("tables", "migration", "env")),
+    "lint_clean": Kind(r.lint_clean, ("rules",), ("migration",)),
+    "app_queries": Kind(r.app_queries, ("version",), ("at", "target")),
+    "max_stall_ms": Kind(r.max_stall_ms, ("ms",), ("env", "version", "long_transaction_ms")),
 }
 
 
@@ -56,6 +62,7 @@ def param_problems(kind_name: str, params: dict) -> list[str]:
         env = str(target).split(":", 1)[-1]
         if target != "grading" and env not in ("dev", "staging", "prod"):
             problems.append(f"`target: {target}` is not grading, grading:<env> or dev/staging/prod")
+    problems += r.param_problems(kind_name, params)
     if kind_name == "quiz" and isinstance(params.get("choices"), dict):
         if str(params.get("answer")) not in {str(k) for k in params["choices"]}:
             problems.append("the quiz answer is not one of its choices")

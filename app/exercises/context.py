@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 
@@ -26,6 +27,10 @@ class GradingContext:
     data_loss: list[str]  # destructive statements that hit rows during the replay
     open_learner: Callable[[str], psycopg.Connection]  # env -> read-only connection
     replay_from_empty: Callable[[], str | None]
+    # env -> n autocommit sessions on one new copy of that environment's start state, before any replay
+    # (the risk checks trace, deploy and send traffic there); None where grading cannot make copies.
+    fresh_sessions: Callable[[str, int], list[psycopg.Connection]] | None = None
+    cache: dict[str, Any] = field(default_factory=dict)  # what several checks of one grading share
     _learner: dict[str, psycopg.Connection] = field(default_factory=dict)
 
     @property

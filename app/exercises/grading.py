@@ -13,6 +13,7 @@ import psycopg
 
 from app.exercises import catalog
 from app.exercises.checks import KINDS
+from app.exercises.checks_risk import FreshCopies
 from app.exercises.context import CheckFailed, GradingContext
 from app.exercises.databases import ContentError, GradingDatabases
 from app.exercises.dataloss import data_loss
@@ -142,6 +143,7 @@ def grade(exercise: Exercise, submission: Submission, dbs: GradingDatabases) -> 
         return GradeResult(problem=f"content problem: {error}")
     clones = {env: dbs.clone(template) for env, template in templates.items()}
     grading: dict[str, psycopg.Connection] = {}
+    copies = FreshCopies(dbs, templates)
     ctx: GradingContext | None = None
     try:
         baseline: dict[str, dict[str, str]] = {}
@@ -165,6 +167,7 @@ def grade(exercise: Exercise, submission: Submission, dbs: GradingDatabases) -> 
             data_loss=losses,
             open_learner=lambda env: _open_learner(submission.learner_conninfo, env),
             replay_from_empty=lambda: _replay_from_empty(dbs, submission.history),
+            fresh_sessions=copies.sessions,
         )
         return _run_checks(exercise, ctx)
     except psycopg.OperationalError as error:
@@ -175,4 +178,5 @@ def grade(exercise: Exercise, submission: Submission, dbs: GradingDatabases) -> 
             ctx.close()
         for conn in grading.values():
             conn.close()
+        copies.close()
         dbs.drop(clones.values())

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from app.course.topics import describe_unknown, unknown_topics
+from app.exercises.app_queries import parse_app_queries
 from app.exercises.checks import param_problems
 from app.exercises.model import ENVIRONMENTS, Check, Exercise, Migration, Problem, Solution, StartState
 
@@ -172,9 +173,10 @@ def _build(path: Path, lesson: str, data: dict, body: str, body_line: int) -> Ex
     attempts = data.get("attempts_before_solution", 3)
     if not isinstance(attempts, int) or attempts < 0:
         raise _Invalid(("attempts_before_solution",), "`attempts_before_solution` must be a whole number ≥ 0")
-    queries = data.get("app_queries") or []
-    if not isinstance(queries, list) or not all(isinstance(q, str) for q in queries):
-        raise _Invalid(("app_queries",), "`app_queries` must be a list of SQL texts")
+    try:
+        queries = parse_app_queries(data.get("app_queries"))
+    except ValueError as error:
+        raise _Invalid(("app_queries",), str(error)) from None
     topics = data.get("topics") or []
     if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
         raise _Invalid(("topics",), "`topics` must be a list of topic ids")

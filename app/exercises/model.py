@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from app.course.problems import Problem
+from sandbox.risk import AppQuery
 
 __all__ = ["Check", "Exercise", "Migration", "Problem", "Solution", "StartState"]
 
@@ -58,7 +59,7 @@ class Exercise:
     body: str  # Markdown instructions
     body_line: int  # line of the file where the body starts (for problems)
     start: StartState
-    app_queries: list[str]
+    app_queries: dict[str, list[AppQuery]]  # version -> the queries it sends (app/exercises/app_queries.py)
     grading_data: dict[str, str]  # env -> extra SQL only the hidden grading databases get
     checks: list[Check]
     hints: list[str]

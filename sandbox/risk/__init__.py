@@ -3,8 +3,8 @@
     with throwaway_copy(url) as copy:        # or Workspace.scratch_copy(env) inside the sandbox
         report = trace(sql_text, copy)       # RiskReport: per statement locks, rewrites, scans, duration,
                                              # blocked operations, squawk findings; the copy ends migrated
-        versions = check_versions(copy, {"v1": [AppQuery("load", 'SELECT … WHERE "id" = $1', (1,))]})
-    timeline = run_with_traffic(conninfo, deploy, queries)   # live traffic while `deploy()` runs
+        versions = check_versions(conn, {"v1": [AppQuery("load", 'SELECT … WHERE "id" = $1', (1,))]})
+    timeline = run_with_traffic(sessions, queries, deploy)  # live traffic while `deploy()` runs
 
 Errors: SqlSyntaxError (line, column), LintError (squawk), TraceError / CopyError (database), all with a
 message for people. `locks` holds PostgreSQL's lock modes, their conflict table and plain words.
@@ -16,6 +16,7 @@ from sandbox.risk.lint import Finding, LintError
 from sandbox.risk.locks import MODES, RANK, blocked_operations, plain_words
 from sandbox.risk.statements import SqlSyntaxError
 from sandbox.risk.tracer import Lock, RiskReport, StatementRisk, TraceError, trace
+from sandbox.risk.traffic import Timeline, TrafficEvent, run_with_traffic
 
 __all__ = [
     "MODES",
@@ -29,12 +30,15 @@ __all__ = [
     "RiskReport",
     "SqlSyntaxError",
     "StatementRisk",
+    "Timeline",
     "TraceError",
+    "TrafficEvent",
     "VersionResult",
     "blocked_operations",
     "check_versions",
     "plain_words",
     "run_query",
+    "run_with_traffic",
     "throwaway_copy",
     "trace",
 ]

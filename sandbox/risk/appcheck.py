@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pglast
 import psycopg
+from pglast import ast
+from pglast.visitors import Visitor
 
 from sandbox.risk.tracer import pg_error
 
@@ -18,6 +21,31 @@ class AppQuery:
     name: str
     sql: str
     params: tuple = ()
+
+    def bound(self) -> list:
+        """The parameters, NULL for every `$n` the author gave no value for: the query still tells
+        whether the schema has what it names."""
+        wanted = parameter_count(self.sql)
+        return list(self.params) + [None] * max(0, wanted - len(self.params))
+
+
+class _Params(Visitor):
+    def __init__(self) -> None:
+        self.highest = 0
+
+    def visit_ParamRef(self, ancestors: object, node: ast.ParamRef) -> None:  # noqa: N802 (pglast's name)
+        self.highest = max(self.highest, node.number or 0)
+
+
+def parameter_count(sql: str) -> int:
+    """The highest `$n` of a query, read with PostgreSQL's parser (0 when it does not parse)."""
+    try:
+        tree = pglast.parse_sql(sql)
+    except pglast.parser.ParseError:
+        return 0
+    visitor = _Params()
+    visitor(tree)
+    return visitor.highest
 
 
 @dataclass
@@ -54,7 +82,7 @@ def run_query(conn: psycopg.Connection, query: AppQuery) -> str:
     """Run one query in a rolled-back transaction; PostgreSQL's error, or "" when it worked."""
     try:
         with conn.transaction(force_rollback=True), psycopg.RawCursor(conn) as cursor:
-            cursor.execute(query.sql.encode(), list(query.params))  # type: ignore[arg-type]
+            cursor.execute(query.sql.encode(), query.bound())  # type: ignore[arg-type]
             if cursor.description is not None:
                 cursor.fetchmany(100)
     except psycopg.Error as error:
@@ -62,9 +90,11 @@ def run_query(conn: psycopg.Connection, query: AppQuery) -> str:
     return ""
 
 
-def check_versions(conninfo: str, versions: dict[str, list[AppQuery]]) -> list[VersionResult]:
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        return [
-            VersionResult(version, [QueryResult(q, run_query(conn, q)) for q in queries])
-            for version, queries in versions.items()
-        ]
+def check_versions(
+    conn: psycopg.Connection, versions: dict[str, list[AppQuery]]
+) -> list[VersionResult]:
+    """Each version's queries on `conn` (autocommit), in order."""
+    return [
+        VersionResult(version, [QueryResult(q, run_query(conn, q)) for q in queries])
+        for version, queries in versions.items()
+    ]

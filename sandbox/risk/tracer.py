@@ -203,14 +203,15 @@ def _in_transaction(
 
 def trace(
     text: str,
-    conninfo: str,
+    conninfo: str | psycopg.Connection,
     *,
     with_lint: bool = True,
     assume_in_transaction: bool = False,
     statement_timeout_ms: int | None = None,
 ) -> RiskReport:
-    """Trace every statement of `text` on the database at `conninfo`, which must be a throwaway copy:
-    it is left migrated. Raises SqlSyntaxError (bad SQL), LintError (squawk missing) or TraceError."""
+    """Trace every statement of `text` on the database at `conninfo` (or on an open autocommit
+    connection to it), which must be a throwaway copy: it is left migrated. Raises SqlSyntaxError (bad
+    SQL), LintError (squawk missing) or TraceError."""
     statements = split(text)
     findings = lint(text, assume_in_transaction) if with_lint and statements else []
     report = RiskReport([StatementRisk(s.index, s.line, s.sql) for s in statements])
@@ -218,27 +219,36 @@ def trace(
         owner = statement_at(statements, finding.offset)
         if owner is not None:
             report.statements[owner.index - 1].lint.append(finding)
+    if isinstance(conninfo, psycopg.Connection):
+        _trace_on(conninfo, statements, report, statement_timeout_ms)
+        return report
     try:
         conn = psycopg.connect(conninfo, autocommit=True)
     except psycopg.Error as error:
         raise TraceError(f"cannot connect to the copy: {pg_error(error)}") from error
     with conn:
-        if statement_timeout_ms:
-            conn.execute(f"SET statement_timeout = {int(statement_timeout_ms)}")
-        existing = set(_tables(conn))
-        for statement, risk in zip(statements, report.statements, strict=True):
-            if isinstance(statement.node, ast.TransactionStmt):
-                risk.note = NOTE_TRANSACTION
-                continue
-            try:
-                if not _in_transaction(conn, statement, risk, existing):
-                    _outside_transaction(conn, statement, risk)
-            except psycopg.OperationalError as error:
-                if conn.closed:
-                    raise TraceError(f"the copy went away: {pg_error(error)}") from error
-                risk.error = pg_error(error)
-                break
-            except psycopg.Error as error:
-                risk.error = pg_error(error)
-                break
+        _trace_on(conn, statements, report, statement_timeout_ms)
     return report
+
+
+def _trace_on(
+    conn: psycopg.Connection, statements: list[Statement], report: RiskReport, timeout_ms: int | None
+) -> None:
+    if timeout_ms:
+        conn.execute(f"SET statement_timeout = {int(timeout_ms)}")
+    existing = set(_tables(conn))
+    for statement, risk in zip(statements, report.statements, strict=True):
+        if isinstance(statement.node, ast.TransactionStmt):
+            risk.note = NOTE_TRANSACTION
+            continue
+        try:
+            if not _in_transaction(conn, statement, risk, existing):
+                _outside_transaction(conn, statement, risk)
+        except psycopg.OperationalError as error:
+            if conn.closed:
+                raise TraceError(f"the copy went away: {pg_error(error)}") from error
+            risk.error = pg_error(error)
+            break
+        except psycopg.Error as error:
+            risk.error = pg_error(error)
+            break
