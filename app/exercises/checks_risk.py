@@ -9,11 +9,13 @@ the learner's migrations do to the exercise's data, never to the learner's own d
 from __future__ import annotations
 
 import psycopg
+from psycopg.pq import TransactionStatus
 
 from app.exercises import history as hist
 from app.exercises.checks_history import _selected, short_name
 from app.exercises.context import CheckFailed, GradingContext
 from app.exercises.model import Migration
+from sandbox.migrate.statements import split_statements
 from sandbox.risk import (
     MODES,
     RANK,
@@ -146,8 +148,8 @@ def lint_clean(ctx: GradingContext, p: dict) -> None:
     rules = set(p["rules"])
     for migration in _need_selected(ctx, p):
         try:
-            # Prisma runs a migration file in one transaction, as squawk is told.
-            findings = lint(migration.sql, assume_in_transaction=True)
+            # Prisma 7 sends a file statement by statement, outside any transaction: squawk's default.
+            findings = lint(migration.sql)
         except LintError as error:
             raise RuntimeError(str(error)) from None
         for finding in findings:
@@ -210,19 +212,26 @@ def max_stall_ms(ctx: GradingContext, p: dict) -> None:
     version, queries = _version(ctx, p)
     hold_ms = int(p.get("long_transaction_ms", 0))
     deployer, holder, *traffic = _sessions(ctx, env, 2 + TRAFFIC_SESSIONS)
-    pending = _pending(ctx, env)
-    done: list[str] = []
+    # Sent the way `migrate deploy` sends a file (Prisma 7: statement by statement, each committing on
+    # its own); a retry after a lock_timeout resumes at the statement that failed.
+    plan = [
+        (migration, text)
+        for migration in _pending(ctx, env)
+        for text in [p.text for p in split_statements(migration.sql) or []] or [migration.sql]
+    ]
+    position = 0
 
     def deploy() -> str:
-        # Like `migrate deploy`: each file as one script; retried from the first file not yet done.
-        for migration in pending:
-            if migration.name in done:
-                continue
+        nonlocal position
+        while position < len(plan):
+            migration, text = plan[position]
             try:
-                deployer.execute(migration.sql)
+                deployer.execute(text.encode())
             except psycopg.Error as error:
+                if deployer.info.transaction_status == TransactionStatus.INERROR:
+                    deployer.execute("ROLLBACK")
                 return f"{short_name(migration.name)}: {pg_error(error)}"
-            done.append(migration.name)
+            position += 1
         return ""
 
     timeline = run_with_traffic(

@@ -32,7 +32,8 @@ def test_app_queries_versions_are_loaded_with_names_and_params(exercise: Exercis
 
 
 def test_concurrent_index_passes_every_risk_check(exercise, grade_with) -> None:
-    result = grade_with(exercise, _new('CREATE INDEX CONCURRENTLY "User_email_idx" ON "User"("email");'), ["prod"])
+    sql = 'CREATE INDEX CONCURRENTLY "User_email_idx" ON "User"("email");'
+    result = grade_with(exercise, _new(sql), ["prod"])
     assert result.problem is None
     assert result.failed_ids == [], [(r.id, r.detail) for r in result.results if not r.passed]
 
