@@ -23,6 +23,7 @@ from sandbox.cluster import EmbeddedCluster
 from sandbox.config import SandboxSettings
 from sandbox.pool import WarmPool
 from sandbox.providers import Provider, SandboxError, Server, make_provider
+from sandbox.providers.server import ServerProvider, server_key
 from sandbox.reaper import Reaper
 from sandbox.registry import MemoryRegistry, PgRegistry, Registry, WorkspaceInfo
 from sandbox.workspace import RoleLimits, Workspace, create_objects, databases_of, drop_objects
@@ -51,6 +52,10 @@ class SandboxManager:
         )
         self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sandbox")
         self._registry: Registry | None = None
+        # Several sandbox servers: workspaces are placed on the least loaded one and stay there.
+        self._servers = (
+            provider if isinstance(provider, ServerProvider) and len(provider.servers) > 1 else None
+        )
         # Striped: building, dropping and rebuilding one workspace never overlap in this process.
         self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
         self.pool = WarmPool(settings.pool_size, lambda: self.registry.count_pooled(), self._build_pooled)
@@ -109,7 +114,7 @@ class SandboxManager:
             workspace_id = self.registry.claim()
             if workspace_id is not None:
                 self.pool.taken()
-                server = self.provider.server_for(workspace_id, create=False)
+                server = self._server_of(workspace_id, self.registry.get(workspace_id))
                 if server is not None:
                     return self._handle(workspace_id, server)
                 self.registry.remove(workspace_id)
@@ -120,7 +125,7 @@ class SandboxManager:
         """The workspace if it exists (marking it used), else None: see `ensure_workspace`."""
         names.check_workspace_id(workspace_id)
         info = self.registry.get(workspace_id)
-        server = self.provider.server_for(workspace_id, create=False) if info else None
+        server = self._server_of(workspace_id, info) if info else None
         if info is None or info.state != "active" or server is None:
             return None
         self.registry.touch(workspace_id)
@@ -132,10 +137,13 @@ class SandboxManager:
         names.check_workspace_id(workspace_id)
         with self._lock_for(workspace_id):
             info = self.registry.get(workspace_id)
-            server = self.provider.server_for(workspace_id, create=False) if info else None
+            server = self._server_of(workspace_id, info) if info else None
             if info is not None and server is not None:
-                with server.admin_connection() as conn:
-                    present = set(databases_of(conn, self.prefix, workspace_id))
+                try:
+                    with server.admin_connection() as conn:
+                        present = set(databases_of(conn, self.prefix, workspace_id))
+                except (psycopg.OperationalError, SandboxError) as exc:
+                    raise self._server_down(workspace_id, server) from exc
                 if all(names.db_name(self.prefix, workspace_id, env) in present for env in names.ENVS):
                     self.registry.touch(workspace_id)
                     return self._handle(workspace_id, server), False
@@ -156,9 +164,23 @@ class SandboxManager:
         return self.registry.all()
 
     def admin_conninfo(self, dbname: str | None = None) -> str:
-        """Admin connection string of the shared server (grading databases, operations); never for
+        """Admin connection string of the shared (home) server (grading databases, operations); never for
         learner SQL."""
         return self._shared_server("An admin connection").admin_conninfo(dbname)
+
+    def admin_conninfo_for(self, workspace_id: str, dbname: str | None = None) -> str:
+        """Admin connection string of the server holding this workspace (with several sandbox servers,
+        templates a workspace copies must live on its own server); never for learner SQL."""
+        server = self._server_of(workspace_id, self.registry.get(names.check_workspace_id(workspace_id)))
+        if server is None:
+            raise SandboxError(f"Workspace {workspace_id} has no server.")
+        return server.admin_conninfo(dbname)
+
+    def servers(self) -> list[Server]:
+        """The servers that answer now (the one shared server, or each of several)."""
+        if self._servers is not None:
+            return self._servers.reachable()
+        return [self._shared_server()] if self.provider.shared else []
 
     def fill_pool(self) -> int:
         """Fill the warm pool now (the background thread does this by itself); returns how many were built."""
@@ -186,7 +208,19 @@ class SandboxManager:
         known = {info.id for info in self.registry.all()}
         if not self.provider.shared:
             return self.provider.stray_workspaces(known)
-        server = self._shared_server()
+        orphans = []
+        for server in self.servers():
+            orphans += self._remove_orphans_on(server, known)
+        with self._shared_server().admin_connection() as conn:
+            conn.execute(
+                "DELETE FROM migration_lab_sandbox.workspaces w WHERE prefix = %s"
+                " AND created_at < now() - make_interval(secs => %s)"
+                " AND NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = w.prefix || '_' || w.id)",
+                (self.prefix, LOST_AFTER_S),
+            )
+        return sorted(orphans)
+
+    def _remove_orphans_on(self, server: Server, known: set[str]) -> list[str]:
         start = self.prefix + "_"
         with server.admin_connection() as conn:
             found = conn.execute(
@@ -200,13 +234,6 @@ class SandboxManager:
             with self._lock_for(workspace_id):
                 if self.registry.get(workspace_id) is None:
                     drop_objects(server, self._executor, self.prefix, workspace_id)
-        with server.admin_connection() as conn:
-            conn.execute(
-                "DELETE FROM migration_lab_sandbox.workspaces w WHERE prefix = %s"
-                " AND created_at < now() - make_interval(secs => %s)"
-                " AND NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = w.prefix || '_' || w.id)",
-                (self.prefix, LOST_AFTER_S),
-            )
         return orphans
 
     def sweep(self) -> None:
@@ -221,8 +248,11 @@ class SandboxManager:
         transaction over twice that timeout (learners can SET both lower limits away). Returns how many."""
         if not self.provider.shared:
             return 0  # one container per workspace: the role defaults are all there is
+        return sum(self._watch(server) for server in self.servers())
+
+    def _watch(self, server: Server) -> int:
         start = self.prefix + "_"
-        with self._shared_server().admin_connection() as conn:
+        with server.admin_connection() as conn:
             rows = conn.execute(
                 "SELECT CASE WHEN state = 'active' THEN pg_cancel_backend(pid)"
                 " ELSE pg_terminate_backend(pid) END"
@@ -246,16 +276,21 @@ class SandboxManager:
         database name to pass to `Workspace.create_env_from_template`. Close your sessions on it before
         copying: PostgreSQL copies only databases nobody is connected to."""
         dbname = names.template_db_name(self.prefix, name)
-        server = self._shared_server("Template databases")
-        with server.admin_connection() as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(dbname)))
-            conn.execute(
-                sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(dbname))
-            )
-        if setup_sql.strip():
-            with psycopg.connect(server.admin_conninfo(dbname), autocommit=True) as conn:
-                conn.execute(setup_sql.encode())  # bytes: several statements, no parameters
+        self._shared_server("Template databases")
+        for server in self.servers():  # a workspace copies templates from its own server
+            with server.admin_connection() as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
+                )
+                conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(dbname)))
+                conn.execute(
+                    sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(
+                        sql.Identifier(dbname)
+                    )
+                )
+            if setup_sql.strip():
+                with psycopg.connect(server.admin_conninfo(dbname), autocommit=True) as conn:
+                    conn.execute(setup_sql.encode())  # bytes: several statements, no parameters
         return dbname
 
     def template_exists(self, name: str) -> bool:
@@ -272,8 +307,12 @@ class SandboxManager:
 
     def drop_template(self, name: str) -> None:
         dbname = names.template_db_name(self.prefix, name)
-        with self._shared_server("Template databases").admin_connection() as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+        self._shared_server("Template databases")
+        for server in self.servers():
+            with server.admin_connection() as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
+                )
 
     # -- internals ---------------------------------------------------------------------------------
 
@@ -287,22 +326,23 @@ class SandboxManager:
         if not self.provider.shared:
             return
         ids = [info.id for info in self.registry.all()]
-        with self._shared_server().admin_connection() as conn, conn.transaction():
-            existing = {
-                row[0]
-                for row in conn.execute(
-                    "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)",
-                    ([names.role_name(self.prefix, i) for i in ids],),
-                )
-            }
-            for workspace_id in ids:
-                role = names.role_name(self.prefix, workspace_id)
-                if role in existing:
-                    conn.execute(
-                        sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-                            sql.Identifier(role), sql.Literal(self.password_for(workspace_id))
-                        )
+        for server in self.servers():
+            with server.admin_connection() as conn, conn.transaction():
+                existing = {
+                    row[0]
+                    for row in conn.execute(
+                        "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)",
+                        ([names.role_name(self.prefix, i) for i in ids],),
                     )
+                }
+                for workspace_id in ids:
+                    role = names.role_name(self.prefix, workspace_id)
+                    if role in existing:
+                        conn.execute(
+                            sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                                sql.Identifier(role), sql.Literal(self.password_for(workspace_id))
+                            )
+                        )
 
     def _handle(self, workspace_id: str, server: Server) -> Workspace:
         return Workspace(workspace_id, self.prefix, self.password_for(workspace_id), server, self._executor)
@@ -315,9 +355,18 @@ class SandboxManager:
             return self._build_unlocked(workspace_id, state)
 
     def _build_unlocked(self, workspace_id: str, state: str) -> Workspace:
-        server = self.provider.server_for(workspace_id, create=True)
-        assert server is not None
-        self.registry.add(workspace_id, "building")
+        info = self.registry.get(workspace_id)
+        if (
+            self._servers is not None
+        ):  # a rebuild stays on its server; a new workspace goes where least loaded
+            placed = self._server_of(workspace_id, info) if info else None
+            server = placed or self._servers.place(self.registry.loads())
+            key = server_key(server)
+        else:
+            built = self.provider.server_for(workspace_id, create=True)
+            assert built is not None
+            server, key = built, ""
+        self.registry.add(workspace_id, "building", key)
         try:
             create_objects(
                 server,
@@ -339,11 +388,38 @@ class SandboxManager:
         return self._handle(workspace_id, server)
 
     def _drop_unlocked(self, workspace_id: str) -> None:
-        server = self.provider.server_for(workspace_id, create=False)
+        info = self.registry.get(workspace_id)
+        if self._servers is not None and info is None:
+            server = None  # never registered: nothing was built anywhere
+        else:
+            server = self._server_of(workspace_id, info)
         if server is not None:
             drop_objects(server, self._executor, self.prefix, workspace_id)
         self.registry.remove(workspace_id)
         self.provider.release(workspace_id)
+
+    def _server_of(self, workspace_id: str, info: WorkspaceInfo | None) -> Server | None:
+        """The server holding a registered workspace (None where the provider has none for it)."""
+        if self._servers is None:
+            return self.provider.server_for(workspace_id, create=False)
+        key = info.server if info else ""
+        server = self._servers.server_named(key)
+        if server is None:
+            raise SandboxError(
+                f"Workspace {workspace_id} lives on the sandbox server {key}, which is no longer in "
+                "MIGRATION_LAB_SANDBOX_URL."
+            )
+        if not self._servers.answers(server, probe=False):
+            raise self._server_down(workspace_id, server)
+        return server
+
+    def _server_down(self, workspace_id: str, server: Server) -> SandboxError:
+        if self._servers is not None:
+            self._servers.mark_down(server)
+        return SandboxError(
+            f"The sandbox server holding your databases ({server_key(server)}) does not answer right now. "
+            "Your work is saved: try again in a few minutes."
+        )
 
     def _shared_server(self, feature: str = "") -> Server:
         if not self.provider.shared:

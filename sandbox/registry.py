@@ -24,6 +24,8 @@ CREATE TABLE IF NOT EXISTS migration_lab_sandbox.workspaces (
     last_used_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (prefix, id)
 );
+-- The server a workspace lives on, when there are several ('' = the home server).
+ALTER TABLE migration_lab_sandbox.workspaces ADD COLUMN IF NOT EXISTS server text NOT NULL DEFAULT '';
 """
 
 
@@ -33,6 +35,7 @@ class WorkspaceInfo:
     state: str  # "building" (databases being created), "pool" (warm, not handed out) or "active"
     created_at: datetime
     last_used_at: datetime
+    server: str = ""  # which sandbox server holds it, when there are several ("" = the only or home one)
 
 
 class PgRegistry:
@@ -46,15 +49,26 @@ class PgRegistry:
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('migration_lab_sandbox'))")
             conn.execute(SCHEMA_SQL)
 
-    def add(self, workspace_id: str, state: str) -> None:
+    def add(self, workspace_id: str, state: str, server: str = "") -> None:
         """Register (or re-register) a workspace; "building" until its databases exist, so that it is
         neither handed out nor taken for an orphan meanwhile."""
         with self.server.admin_connection() as conn:
             conn.execute(
-                "INSERT INTO migration_lab_sandbox.workspaces (prefix, id, state) VALUES (%s, %s, %s)"
-                " ON CONFLICT (prefix, id) DO UPDATE SET state = EXCLUDED.state, last_used_at = now()",
-                (self.prefix, workspace_id, state),
+                "INSERT INTO migration_lab_sandbox.workspaces (prefix, id, state, server)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (prefix, id)"
+                " DO UPDATE SET state = EXCLUDED.state, server = EXCLUDED.server, last_used_at = now()",
+                (self.prefix, workspace_id, state, server),
             )
+
+    def loads(self) -> dict[str, int]:
+        """How many workspaces each server holds."""
+        with self.server.admin_connection() as conn:
+            rows = conn.execute(
+                "SELECT server, count(*) FROM migration_lab_sandbox.workspaces"
+                " WHERE prefix = %s GROUP BY server",
+                (self.prefix,),
+            ).fetchall()
+        return {server: count for server, count in rows}
 
     def claim(self) -> str | None:
         """Hand out the oldest warm workspace, or None when the pool is empty."""
@@ -116,7 +130,7 @@ class PgRegistry:
     def _select(self, where: str, params: tuple) -> list[WorkspaceInfo]:
         with self.server.admin_connection() as conn:
             rows = conn.execute(
-                "SELECT id, state, created_at, last_used_at FROM migration_lab_sandbox.workspaces"
+                "SELECT id, state, created_at, last_used_at, server FROM migration_lab_sandbox.workspaces"
                 f" WHERE prefix = %s {where} ORDER BY created_at",
                 (self.prefix, *params),
             ).fetchall()
@@ -133,10 +147,16 @@ class MemoryRegistry:
     def ensure(self) -> None:
         """Nothing to create."""
 
-    def add(self, workspace_id: str, state: str) -> None:
+    def add(self, workspace_id: str, state: str, server: str = "") -> None:
         now = _now()
         with self._lock:
-            self._rows[workspace_id] = WorkspaceInfo(workspace_id, state, now, now)
+            self._rows[workspace_id] = WorkspaceInfo(workspace_id, state, now, now, server)
+
+    def loads(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for info in self.all():
+            counts[info.server] = counts.get(info.server, 0) + 1
+        return counts
 
     def claim(self) -> str | None:
         with self._lock:
@@ -144,7 +164,7 @@ class MemoryRegistry:
             if not pooled:
                 return None
             info = min(pooled, key=lambda i: i.created_at)
-            self._rows[info.id] = WorkspaceInfo(info.id, "active", info.created_at, _now())
+            self._rows[info.id] = WorkspaceInfo(info.id, "active", info.created_at, _now(), info.server)
             return info.id
 
     def get(self, workspace_id: str) -> WorkspaceInfo | None:
@@ -155,7 +175,9 @@ class MemoryRegistry:
         with self._lock:
             info = self._rows.get(workspace_id)
             if info is not None:
-                self._rows[workspace_id] = WorkspaceInfo(info.id, info.state, info.created_at, _now())
+                self._rows[workspace_id] = WorkspaceInfo(
+                    info.id, info.state, info.created_at, _now(), info.server
+                )
 
     def remove(self, workspace_id: str) -> None:
         with self._lock:
@@ -173,7 +195,7 @@ class MemoryRegistry:
         with self._lock:
             info = self._rows.get(workspace_id)
             if info is not None:
-                self._rows[workspace_id] = WorkspaceInfo(info.id, state, info.created_at, _now())
+                self._rows[workspace_id] = WorkspaceInfo(info.id, state, info.created_at, _now(), info.server)
 
     def stale_builds(self, seconds: float) -> list[str]:
         cutoff = time.time() - seconds

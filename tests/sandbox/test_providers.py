@@ -3,6 +3,7 @@ docker provider where an engine answers, and the settings that choose between th
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -158,10 +159,43 @@ def test_docker_provider_without_an_engine_says_what_to_do() -> None:
         DockerProvider("postgres:17-alpine", "tdkr").start()
 
 
+def local_docker_image() -> str:
+    """The image for docker provider tests: MIGRATION_LAB_DOCKER_IMAGE, else the default when the engine has
+    it, else the locally built stand-in (machines that cannot pull images; see README, "Docker")."""
+    import docker
+
+    explicit = os.environ.get("MIGRATION_LAB_DOCKER_IMAGE")
+    if explicit:
+        return explicit
+    default = SandboxSettings().docker_image
+    images = docker.from_env().images
+    for candidate in (default, "mlab-local/postgres:15"):
+        try:
+            images.get(candidate)
+            return candidate
+        except docker.errors.ImageNotFound:
+            continue
+    return default
+
+
+@pytest.fixture
+def offline_testcontainers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """testcontainers' reaper image cannot be pulled offline, and it must talk to the published port on
+    127.0.0.1; the provider stops its own containers, so nothing is left behind without the reaper."""
+    from testcontainers.core.config import ConnectionMode, testcontainers_config
+
+    monkeypatch.setattr(testcontainers_config, "ryuk_disabled", True)
+    monkeypatch.setattr(testcontainers_config, "connection_mode_override", ConnectionMode.docker_host)
+    monkeypatch.setattr(testcontainers_config, "tc_host_override", "127.0.0.1")
+
+
 @pytest.mark.docker
 @pytest.mark.skipif(not HAS_DOCKER, reason="no Docker engine answers on this machine")
-def test_docker_provider_gives_each_workspace_its_own_container() -> None:
-    settings = SandboxSettings(sandbox="docker", sandbox_prefix="tdkr", pool_size=0)
+def test_docker_provider_gives_each_workspace_its_own_container(offline_testcontainers: None) -> None:
+    import docker
+
+    image = local_docker_image()
+    settings = SandboxSettings(sandbox="docker", sandbox_prefix="tdkr", pool_size=0, docker_image=image)
     manager = SandboxManager(DockerProvider(settings.docker_image, "tdkr"), settings, secret="s")
     manager.start(background=False)
     try:
@@ -169,7 +203,12 @@ def test_docker_provider_gives_each_workspace_its_own_container() -> None:
         assert a.server is not b.server
         with psycopg.connect(a.conninfo("dev")) as conn:
             assert conn.execute("SELECT current_user").fetchone() == (a.role,)
+            conn.execute("CREATE TABLE t (id int)")
+        with psycopg.connect(b.conninfo("dev")) as conn:  # b's container knows nothing of a's table
+            assert conn.execute("SELECT to_regclass('t')").fetchone() == (None,)
         with pytest.raises(psycopg.OperationalError):
             psycopg.connect(a.url("dev").replace(a.password, "wrong"))
     finally:
         manager.stop()
+    left = docker.from_env().containers.list(all=True, filters={"label": "migration-lab.prefix=tdkr"})
+    assert left == []
