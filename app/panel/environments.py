@@ -9,7 +9,9 @@ import psycopg
 from sqlalchemy.orm import Session
 
 from app.db.workspaces import ENVIRONMENTS, EnvMigration, Workspace
-from app.panel import store
+from app.panel import failure, store
+from app.panel.drift import drift_lines
+from app.panel.failure import Failure
 from app.panel.rebuild import RebuildReport as RebuildReport
 from app.panel.rebuild import StartSource as StartSource
 from app.panel.rebuild import StartTemplate as StartTemplate
@@ -30,6 +32,7 @@ class EnvSnapshot:
     records: list[MigrationRecord]
     tables: list[TableCount]
     status: CommandResult | None = None  # `migrate status` against `history`, when read() was given one
+    drift: list[str] | None = None  # what the schema has beyond its applied migrations (None: not known)
 
 
 def read(sandbox: Sandbox, history: list[Migration] | None = None) -> dict[str, EnvSnapshot]:
@@ -41,7 +44,22 @@ def read(sandbox: Sandbox, history: list[Migration] | None = None) -> dict[str, 
             snapshots[env] = EnvSnapshot(table.list_records(conn), table_counts(conn))
             if history is not None:
                 snapshots[env].status = migrate_status(MemoryHistory(list(history)), conn)
+                snapshots[env].drift = _drift(conn, sandbox, history, snapshots[env].records)
     return snapshots
+
+
+def _drift(
+    conn: psycopg.Connection, sandbox: Sandbox, history: list[Migration], records: list[MigrationRecord]
+) -> list[str] | None:
+    """Drift against the migrations this database records as applied; not computed while one of them
+    failed half-way (its card already says so) or is unknown to the history."""
+    if any(r.finished_at is None and r.rolled_back_at is None for r in records):
+        return None
+    by_name = {m.name: m for m in history}
+    applied = [r.migration_name for r in records if r.finished_at is not None and r.rolled_back_at is None]
+    if any(name not in by_name for name in applied):
+        return None
+    return drift_lines(conn, sandbox.conninfo("shadow"), [by_name[name] for name in sorted(set(applied))])
 
 
 def sync(
@@ -116,18 +134,33 @@ def env_cards(
         status = snapshots[env].status
         if status is None:
             status = migrate_status(MemoryHistory(list(history)), sandbox.conninfo(env))
+        drift = snapshots[env].drift
         cards.append(
             EnvCard(
                 env=env,
                 url=sandbox.url(env),
                 status=status_lines(status.output),
-                in_sync=status.exit_code == 0,
+                in_sync=status.exit_code == 0 and not drift,
                 tables=snapshots[env].tables,
+                failure=_failure(snapshots[env].records),
+                drift=drift or [],
+                drift_checked=drift is not None,
             )
         )
     prod = next(card for card in cards if card.env == "prod")
-    prod.backups = [store.backup_view(backup) for backup in workspace.backups if backup.env == "prod"]
+    backups = [backup for backup in workspace.backups if backup.env == "prod"]
+    kept = set(sandbox.backups()) if backups else set()
+    prod.backups = [store.backup_view(backup, rows_kept=backup.snapshot in kept) for backup in backups]
     return cards
+
+
+def _failure(records: list[MigrationRecord]) -> Failure | None:
+    failed = next((r for r in records if r.finished_at is None and r.rolled_back_at is None), None)
+    if failed is None:
+        return None
+    found = failure.parse(failed.logs or "", "P3018")
+    found.migration = found.migration or failed.migration_name
+    return found
 
 
 def status_lines(output: str) -> list[str]:

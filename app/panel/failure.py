@@ -77,7 +77,7 @@ def _where(debug: str) -> str:
     """`table "User", column "nick"` from tokio-postgres' debug text of the error."""
     found = []
     for name in ("table", "column", "constraint"):
-        marker = f"{name}: Some(\""
+        marker = f'{name}: Some("'
         if marker in debug:
             value = debug.split(marker, 1)[1].split('")', 1)[0]
             found.append(f'{name} "{value}"')

@@ -93,6 +93,32 @@ def apply_draft(
     return render_panel(request, view, main="_migration", oob=["_history", "_envs"], outcome=outcome)
 
 
+@router.post("/panel/{context}/migrations/discard", response_class=HTMLResponse)
+def discard_draft(
+    request: Request,
+    context: Context,
+    learner: LearnerId,
+    service: Service,
+    name: Annotated[str, Form(max_length=255)],
+) -> Response:
+    view, outcome = service.discard_draft(learner, context, name)
+    return render_panel(request, view, main="_migration", oob=["_history", "_envs"], outcome=outcome)
+
+
+@router.post("/panel/{context}/envs/{env}/resolve", response_class=HTMLResponse)
+def resolve(
+    request: Request,
+    context: Context,
+    env: Env,
+    learner: LearnerId,
+    service: Service,
+    name: Annotated[str, Form(max_length=255)],
+    mark: Annotated[str, Form(pattern=r"^(applied|rolled_back)$")],
+) -> Response:
+    view = service.resolve(learner, context, env, name, applied=mark == "applied")
+    return render_panel(request, view, main="_envs", oob=["_history"])
+
+
 @router.post("/panel/{context}/envs/{env}/deploy", response_class=HTMLResponse)
 def deploy(request: Request, context: Context, env: Env, learner: LearnerId, service: Service) -> Response:
     return render_panel(request, service.deploy(learner, context, env), main="_envs", oob=["_history"])
@@ -116,8 +142,10 @@ def restore(
     learner: LearnerId,
     service: Service,
     backup_id: Annotated[int, Form()],
+    confirm: Annotated[bool, Form()] = False,
 ) -> Response:
-    return render_panel(request, service.restore(learner, context, backup_id), main="_envs", oob=["_history"])
+    view = service.restore(learner, context, backup_id, confirm)
+    return render_panel(request, view, main="_envs", oob=["_history"])
 
 
 @router.post("/panel/{context}/sql", response_class=HTMLResponse)

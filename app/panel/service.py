@@ -19,16 +19,17 @@ from sqlalchemy.orm import Session
 from app.db import StateDB
 from app.db.workspaces import Workspace
 from app.errors import AppError
-from app.panel import environments, store
+from app.panel import environments, failure, store
 from app.panel.active import Active
 from app.panel.command_runner import run_command
 from app.panel.locks import WorkspaceLocks
 from app.panel.outcomes import migration_outcome, schema_problems
+from app.panel.seed import seed_database
 from app.panel.sql_console import run_sql as run_console_sql
 from app.panel.starter import STARTER_MIGRATION, STARTER_ROWS, STARTER_SCHEMA
 from app.panel.views import MigrationOutcome, PanelView, SqlError, SqlOutcome, TerminalOutcome
 from sandbox.manager import SandboxManager
-from sandbox.migrate import commands
+from sandbox.migrate import commands, table
 from sandbox.migrate.history import MemoryHistory, slugify
 from sandbox.providers.base import SandboxError
 
@@ -170,6 +171,17 @@ class PanelService:
         migration = next((m for m in active.history.list() if m.name == last.name), None)
         if migration is None:
             return None
+        dev = view.env("dev")
+        if last.states.get("dev") == "failed" and dev.failure is not None:
+            return MigrationOutcome(
+                kind="failed",
+                name=migration.name,
+                sql=migration.sql,
+                message=f"{migration.name} failed in dev. Edit migration.sql and press Apply again, or "
+                "Discard the migration.",
+                failure=dev.failure,
+                editable=True,
+            )
         return MigrationOutcome(kind="draft", name=migration.name, sql=migration.sql)
 
     # -- reading -----------------------------------------------------------------------------------
@@ -250,8 +262,11 @@ class PanelService:
                     kind="failed",
                     name=name,
                     sql=sql or draft.sql,
-                    message=f"{name} failed to apply to dev. Fix the SQL and press Apply again.",
+                    message=f"{name} failed in dev. Edit migration.sql and press Apply again, or Discard "
+                    "the migration.",
                     output=result.output,
+                    failure=failure.parse(result.output, result.error_code),
+                    editable=True,
                 )
                 view = self._view(active)
                 return view, outcome
@@ -263,6 +278,34 @@ class PanelService:
                 output=result.output,
             )
             return self._view(active), outcome
+
+    def discard_draft(self, learner_id: str, context: str, name: str) -> tuple[PanelView, MigrationOutcome]:
+        """Delete the newest migration while it is applied nowhere: its file, and dev's record of a failed
+        try (statements of it that did run stay, and the dev card then shows them as drift)."""
+        with self._hold(learner_id, context) as active:
+            draft = self._draft(self._view(active), active)
+            if draft is None or draft.name != name:
+                return self._view(active), MigrationOutcome(
+                    kind="refused", message=f"{name} cannot be discarded: it is not a draft waiting in dev."
+                )
+            with psycopg.connect(active.sandbox.conninfo("dev"), autocommit=True) as conn:
+                if table.has_table(conn):
+                    conn.execute('DELETE FROM "_prisma_migrations" WHERE migration_name = %s', (name,))
+            store.remove_migration(active.session, active.row, name)
+            active.session.commit()
+            active.history = self._history(active.session, active.row)
+            return self._view(active), MigrationOutcome(kind="nothing", message=f"Discarded {name}.")
+
+    def resolve(self, learner_id: str, context: str, env: str, name: str, applied: bool) -> PanelView:
+        """`migrate resolve --applied|--rolled-back name` on one environment, from its card's buttons."""
+        with self._hold(learner_id, context) as active:
+            how = {"applied": name} if applied else {"rolled_back": name}
+            result = commands.migrate_resolve(active.history, active.sandbox.conninfo(env), **how)
+            view = self._view(active)
+            card = view.env(env)
+            card.notice_ok = result.exit_code == 0
+            card.notice = result.output.strip()
+            return view
 
     def deploy(self, learner_id: str, context: str, env: str) -> PanelView:
         with self._hold(learner_id, context) as active:
@@ -278,7 +321,11 @@ class PanelService:
             self._backup_before_deploy(active)
         result = commands.migrate_deploy(active.history, sandbox.conninfo(env))
         if result.exit_code != 0:
-            return result.output.strip(), False
+            found = failure.parse(result.output, result.error_code)
+            return (
+                f"Deploy failed ({found.code}): {found.summary} What went wrong and the ways out are below.",
+                False,
+            )
         if result.applied:
             return (
                 f"Applied {', '.join(result.applied)}. All migrations have been successfully applied.",
@@ -305,18 +352,25 @@ class PanelService:
                 view.env("dev").confirm_reset = True
                 return view
             result = commands.migrate_reset(active.history, active.sandbox.conninfo("dev"), force=True)
+            seeded = ""
+            if result.exit_code == 0:  # as `prisma migrate reset` does, the seed runs after the migrations
+                seeded = seed_database(active.sandbox.conninfo("dev")).strip().splitlines()[-1]
             view = self._view(active)
             card = view.env("dev")
             card.notice_ok = result.exit_code == 0
-            card.notice = "Database reset successful" if card.notice_ok else result.output.strip()
+            card.notice = f"Database reset successful. {seeded}" if card.notice_ok else result.output.strip()
             return view
 
-    def restore(self, learner_id: str, context: str, backup_id: int) -> PanelView:
+    def restore(self, learner_id: str, context: str, backup_id: int, confirm: bool = True) -> PanelView:
         with self._hold(learner_id, context) as active:
             backup = next((b for b in active.row.backups if b.id == backup_id), None)
             if backup is None:
                 view = self._view(active)
                 view.env("prod").notice, view.env("prod").notice_ok = "There is no such backup.", False
+                return view
+            if not confirm:
+                view = self._view(active)
+                view.env("prod").confirm_restore = backup_id
                 return view
             notice = self._restore(active, backup)
             view = self._view(active)

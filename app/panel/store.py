@@ -71,6 +71,15 @@ def add_migration(session: Session, workspace: Workspace, migration: Migration) 
     )
 
 
+def remove_migration(session: Session, workspace: Workspace, name: str) -> None:
+    for row in list(workspace.migrations):
+        if row.name == name:
+            workspace.migrations.remove(row)
+    for record in [r for r in workspace.env_records if r.migration_name == name]:
+        workspace.env_records.remove(record)
+    session.flush()
+
+
 def edit_migration(workspace: Workspace, name: str, sql: str) -> None:
     for row in workspace.migrations:
         if row.name == name:
@@ -117,5 +126,5 @@ def backup_applied(backup: Backup) -> list[str]:
     return list(json.loads(backup.applied or "[]"))
 
 
-def backup_view(backup: Backup) -> BackupView:
-    return BackupView(id=backup.id, label=backup.label, taken_at=backup.taken_at)
+def backup_view(backup: Backup, rows_kept: bool = True) -> BackupView:
+    return BackupView(id=backup.id, label=backup.label, taken_at=backup.taken_at, rows_kept=rows_kept)

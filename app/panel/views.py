@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from app.panel.failure import Failure
+
 ENV_LABELS = {"dev": "Development", "staging": "Staging", "prod": "Production"}
 
 MigrationState = Literal["applied", "pending", "failed", "rolled back", "edited", "missing"]
@@ -36,6 +38,7 @@ class BackupView:
     id: int
     label: str
     taken_at: datetime
+    rows_kept: bool = True  # False once its database is gone: a restore brings the schema back, not rows
 
 
 @dataclass
@@ -49,10 +52,23 @@ class EnvCard:
     notice: str = ""  # the result of the last action on this environment
     notice_ok: bool = True
     confirm_reset: bool = False  # show the reset confirmation naming the data to be lost
+    failure: Failure | None = None  # the failed migration blocking this environment, readable
+    drift: list[str] = field(default_factory=list)  # what the database has that its migrations do not
+    drift_checked: bool = False  # False when drift could not be computed (failed migration, replay error)
+    confirm_restore: int | None = None  # the backup whose restore awaits confirmation
 
     @property
     def label(self) -> str:
         return ENV_LABELS[self.env]
+
+
+# Prisma's warnings that lose nothing: the migration may fail on existing rows, and then changes nothing.
+CAN_FAIL_WARNINGS = (
+    "A unique constraint covering",
+    "Added the required column",
+    "Made the column",
+    "The primary key for the",
+)
 
 
 @dataclass
@@ -67,6 +83,14 @@ class MigrationOutcome:
     message: str = ""
     output: str = ""  # the Prisma-shaped text, as the terminal would print it
     create_only: bool = False
+    failure: Failure | None = None  # a failed Apply, readable
+    editable: bool = False  # the failed draft can be edited and applied again, or discarded
+
+    @property
+    def loses_data(self) -> bool:
+        """Whether a warning is about losing data, rather than a change that can fail (a new unique
+        constraint, a required column without a default): Prisma asks to confirm both."""
+        return any(not w.startswith(CAN_FAIL_WARNINGS) for w in self.warnings)
 
 
 @dataclass

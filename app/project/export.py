@@ -14,15 +14,15 @@ from sandbox.migrate.history import LOCK_FILE, LOCK_FILE_TEXT, MIGRATION_FILE, M
 ZIP_DATE = (2024, 1, 1, 0, 0, 0)
 
 PRISMA_CONFIG = """\
-// Prisma's configuration file (Prisma 6.6 and later): where the schema and the migrations live.
-import { defineConfig } from "prisma/config";
+// Prisma 7's configuration (as in the course): where the schema and migrations live, and the database.
+import { defineConfig, env } from "prisma/config";
 
 export default defineConfig({
   schema: "prisma/schema.prisma",
   migrations: { path: "prisma/migrations" },
+  datasource: { url: env("DATABASE_URL") },
 });
 """
-
 
 def project_files(schema: str, migrations: Sequence[Migration], title: str) -> dict[str, bytes]:
     """Path (relative to the project folder) -> content."""
@@ -71,6 +71,10 @@ export DATABASE_URL="postgresql://user:password@localhost:5432/mydb"
 npx prisma migrate deploy     # applies every pending migration
 npx prisma migrate status     # "Database schema is up to date!"
 ```
+
+Prisma 7 reads the database URL from `prisma.config.ts`; Prisma 6 reads it from the `datasource` block of
+`schema.prisma`. If Prisma 7 says the `url` property is no longer supported in schema files, delete that
+line from the `datasource` block: the migrations do not change.
 
 Do not edit a `migration.sql` that was applied somewhere: Prisma records each file's SHA-256 checksum in
 `_prisma_migrations` and reports a changed file. These are the checksums of this export:

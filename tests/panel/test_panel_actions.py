@@ -113,13 +113,13 @@ def test_a_failing_edited_migration_shows_the_database_error_and_can_be_fixed(pa
         panel.post("/migrations/apply", {"name": name, "sql": 'ALTER TABLE "Nope" ADD COLUMN x TEXT;'}).text
     )
     box = text(failed.select_one("#panel-migration"))
-    assert "failed to apply to dev" in box and 'relation "Nope" does not exist' in box
+    assert "failed in dev" in box and 'relation "Nope" does not exist' in box
     assert states(failed, "_add_bio")["dev"] == "✗ failed"
     fixed = soup(panel.post("/migrations/apply", {"name": name, "sql": good_sql}).text)
     assert states(fixed, "_add_bio")["dev"] == "✓ applied"
 
 
-def test_deploys_take_a_prod_backup_that_restores_in_one_action(panel: Panel) -> None:
+def test_deploys_take_a_prod_backup_that_restores_after_a_confirmation(panel: Panel) -> None:
     panel.create(SCHEMA_WITH_BIO, "add bio")
     staged = panel.deploy("staging")
     assert states(staged, "_add_bio") == {"dev": "✓ applied", "staging": "✓ applied", "prod": "… pending"}
@@ -131,7 +131,10 @@ def test_deploys_take_a_prod_backup_that_restores_in_one_action(panel: Panel) ->
     assert len(backups) == 1 and "Before deploying" in text(backups[0])
     panel.sql('DELETE FROM "User"', env="prod")
     backup_id = backups[0].select_one('input[name="backup_id"]')["value"]
-    restored = soup(panel.post("/envs/prod/restore", {"backup_id": backup_id}).text)
+    asked = soup(panel.post("/envs/prod/restore", {"backup_id": backup_id}).text)
+    assert "Replace prod with this backup?" in text(asked.select_one("#env-prod .backups form.confirm"))
+    assert [text(td) for td in asked.select("#env-prod .tables td")] == ["User", "0"]  # nothing done yet
+    restored = soup(panel.post("/envs/prod/restore", {"backup_id": backup_id, "confirm": "1"}).text)
     assert "restored from the backup" in text(restored.select_one("#env-prod .notice"))
     assert [text(td) for td in restored.select("#env-prod .tables td")] == ["User", "3"]
     # The backup was taken before the deploy: prod is back to the init migration only.
@@ -151,7 +154,9 @@ def test_a_failed_deploy_blocks_later_deploys_until_resolved(panel: Panel) -> No
     assert states(created, "_add_age")["dev"] == "✓ applied"
     failed = panel.deploy("staging")
     notice = text(failed.select_one("#env-staging .notice"))
-    assert "P3018" in notice and "contains null values" in notice
+    assert "P3018" in notice
+    reason = text(failed.select_one("#env-staging .failure-message"))
+    assert reason.startswith('ERROR: column "age" of relation "User" contains null values')
     assert states(failed, "_add_age")["staging"] == "✗ failed"
     assert "have failed" in text(failed.select_one("#env-staging .env-status"))
     refused = panel.deploy("staging")
@@ -171,7 +176,8 @@ def test_reset_dev_asks_naming_the_data_then_resets(panel: Panel) -> None:
     assert [text(td) for td in asked.select("#env-dev .tables td")] == ["User", "3"]
     done = soup(panel.post("/envs/dev/reset", {"confirm": "1"}).text)
     assert "Database reset successful" in text(done.select_one("#env-dev .notice"))
-    assert [text(td) for td in done.select("#env-dev .tables td")] == ["User", "0"]
+    assert "seed" in text(done.select_one("#env-dev .notice"))  # as prisma migrate reset, the seed ran
+    assert [text(td) for td in done.select("#env-dev .tables td")] == ["User", "3"]
     assert states(done, "_init")["dev"] == "✓ applied"
 
 

@@ -1,0 +1,76 @@
+"""Drift on each environment card: the database's real schema compared with a replay of the migrations
+it records as applied (the engine's shadow replay, introspection, diff and summary), as short lines such
+as `+ column hotfix on User`."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import psycopg
+
+from sandbox.migrate.diff import diff_schemas
+from sandbox.migrate.history import Migration
+from sandbox.migrate.introspect import introspect
+from sandbox.migrate.shadow import ShadowReplayError, replay
+from sandbox.migrate.sqlschema import SqlSchema
+from sandbox.migrate.summary import NO_DIFFERENCE, summarize
+
+# Replays by the migrations' names and checksums: the same files give the same schema, so the three
+# cards (and the next views) mostly reuse one replay instead of rebuilding the shadow each time.
+_CACHE: OrderedDict[tuple[tuple[str, str], ...], SqlSchema] = OrderedDict()
+_CACHE_SIZE = 256
+_CACHE_LOCK = threading.Lock()
+
+
+def expected_schema(shadow_conninfo: str, applied: Sequence[Migration]) -> SqlSchema:
+    key = tuple((m.name, m.checksum) for m in applied)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    with psycopg.connect(shadow_conninfo, autocommit=True) as conn:
+        schema = replay(conn, list(applied))
+    with _CACHE_LOCK:
+        _CACHE[key] = schema
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return schema
+
+
+def drift_lines(
+    conn: psycopg.Connection, shadow_conninfo: str, applied: Sequence[Migration]
+) -> list[str] | None:
+    """What differs, one short line each ([] when nothing does); None when the replay fails."""
+    try:
+        expected = expected_schema(shadow_conninfo, applied)
+    except ShadowReplayError:
+        return None
+    steps = diff_schemas(expected, introspect(conn))
+    return short_lines(summarize(steps)) if steps else []
+
+
+def short_lines(summary: list[str]) -> list[str]:
+    """Prisma's drift summary (`[*] Changed the `User` table` / `  [+] Added column `hotfix``) as
+    `+ column hotfix on User`."""
+    lines: list[str] = []
+    section, table = "", ""
+    for line in summary:
+        if not line.strip() or line == NO_DIFFERENCE or line == ")":
+            continue
+        if not line.startswith(" "):
+            section, table = line, line.split("`")[1] if "`" in line else ""
+            continue
+        item = line.strip()
+        if item.startswith("- "):  # an added or removed table or enum
+            sign = "+" if section.startswith("[+]") else "−"
+            kind = "enum" if "enum" in section else "table"
+            lines.append(f"{sign} {kind} {item[2:]}")
+            continue
+        sign = {"[+]": "+", "[-]": "−", "[*]": "~"}.get(item[:3], "~")
+        words = item[4:].replace("`", "")
+        for verb in ("Added ", "Removed ", "Altered ", "Dropped the ", "Renamed "):
+            words = words.removeprefix(verb)
+        lines.append(f"{sign} {words} on {table}" if table else f"{sign} {words}")
+    return lines
