@@ -184,6 +184,7 @@ def run_dev(args: argparse.Namespace) -> int:
                     name=args.name,
                     create_only=args.create_only,
                     accept_data_loss=accept,
+                    schema_path=str(args.schema),
                 )
 
             result = dev(False)
@@ -211,6 +212,14 @@ def run_diff(args: argparse.Namespace) -> int:
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         return _error(f"Could not find the schema file {', '.join(missing)}.")
-    from_text = None if args.from_empty else files.pop(0).read_text()
-    to_text = None if args.to_empty else files.pop(0).read_text()
-    return _emit(commands.diff(from_text, to_text, exit_code=args.exit_code))
+    from_file = None if args.from_empty else files.pop(0)
+    to_file = None if args.to_empty else files.pop(0)
+    return _emit(
+        commands.diff(
+            from_file.read_text() if from_file else None,
+            to_file.read_text() if to_file else None,
+            exit_code=args.exit_code,
+            from_path=str(from_file or "schema.prisma"),
+            to_path=str(to_file or "schema.prisma"),
+        )
+    )

@@ -101,10 +101,18 @@ def _run(body: Callable[[CommandResult], None]) -> CommandResult:
     except (PrismaError, *_PRISMA_ERRORS) as err:
         result.fail(err.code, str(err).rstrip("\n"))
     except SchemaError as err:
-        result.fail("P1012", schema_error_text(err))
+        result.fail("P1012", schema_error_text(err, err.path or "schema.prisma"))
     except psycopg.OperationalError as err:
         result.fail("P1001", f"Can't reach the database server.\n\n{str(err).strip()}")
     return result
+
+
+def _calculate(text: str, path: str) -> SqlSchema:
+    try:
+        return to_sql_schema(text)
+    except SchemaError as err:
+        err.path = path
+        raise
 
 
 def schema_error_text(err: Exception, path: str = "schema.prisma") -> str:
@@ -432,11 +440,13 @@ def migrate_dev(
     create_only: bool = False,
     accept_data_loss: bool = False,
     now: datetime | None = None,
+    schema_path: str = "schema.prisma",
 ) -> CommandResult:
-    """Replay on the shadow, check drift, apply pending, create the next migration and apply it."""
+    """Replay on the shadow, check drift, apply pending, create the next migration and apply it.
+    `schema_path` names the schema file in messages."""
 
     def body(result: CommandResult) -> None:
-        target = to_sql_schema(schema)
+        target = _calculate(schema, schema_path)
         migrations = history.list()
         with _connect(url) as dev, _connect(shadow_url) as shadow:
             table.lock(dev)
@@ -548,12 +558,19 @@ def _needs_reset(result: CommandResult, diagnosis: _Diagnosis, drift: list, url:
 # -- migrate diff --------------------------------------------------------------------------------
 
 
-def diff(from_schema: str | None, to_schema: str | None, exit_code: bool = False) -> CommandResult:
-    """`prisma migrate diff --from-(empty|schema) --to-(schema|empty) --script`; None means empty."""
+def diff(
+    from_schema: str | None,
+    to_schema: str | None,
+    exit_code: bool = False,
+    from_path: str = "schema.prisma",
+    to_path: str = "schema.prisma",
+) -> CommandResult:
+    """`prisma migrate diff --from-(empty|schema) --to-(schema|empty) --script`; None means empty.
+    The paths name the files in messages."""
 
     def body(result: CommandResult) -> None:
-        before = to_sql_schema(from_schema) if from_schema is not None else SqlSchema()
-        after = to_sql_schema(to_schema) if to_schema is not None else SqlSchema()
+        before = _calculate(from_schema, from_path) if from_schema is not None else SqlSchema()
+        after = _calculate(to_schema, to_path) if to_schema is not None else SqlSchema()
         steps = diff_schemas(before, after)
         create_schema = from_schema is None and to_schema is not None
         result.sql = (

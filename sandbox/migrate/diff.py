@@ -127,16 +127,22 @@ def _diff_table(old: Table, new: Table, pos: tuple[int, int], add) -> None:  # t
     pk_columns_changed = (old.primary_key is None) != (new.primary_key is None) or (
         old.primary_key is not None
         and new.primary_key is not None
-        and old.primary_key.columns != new.primary_key.columns
+        and (
+            old.primary_key.columns != new.primary_key.columns
+            # Prisma re-creates the key around any type change of one of its columns.
+            or any(_type_changed(old, new, name) for name in old.primary_key.columns)
+        )
     )
     if old.primary_key is not None and pk_columns_changed:
         changes.append(DropPrimaryKey(old.primary_key))
     if old.primary_key and new.primary_key and old.primary_key.name != new.primary_key.name:
         changes.append(RenamePrimaryKey(old.primary_key.name, new.primary_key.name, old.primary_key.columns))
+    # Prisma's differ finds dropped and added columns in a map ordered by column name (byte order), so
+    # they come in name order; altered columns come in the order of the previous table.
     new_names = {c.name for c in new.columns}
     old_names = {c.name for c in old.columns}
-    changes += [DropColumn(c) for c in old.columns if c.name not in new_names]
-    changes += [AddColumn(c) for c in new.columns if c.name not in old_names]
+    changes += [DropColumn(c) for c in _by_name(old.columns) if c.name not in new_names]
+    changes += [AddColumn(c) for c in _by_name(new.columns) if c.name not in old_names]
     recreated: set[str] = set()
     for ocol in old.columns:
         ncol = new.column(ocol.name)
@@ -158,6 +164,15 @@ def _diff_table(old: Table, new: Table, pos: tuple[int, int], add) -> None:  # t
     for ni in matched_idx.values():
         if recreated & set(new.indexes[ni].columns):
             add(CreateIndex(new.name, new.indexes[ni], after_recreate=True), bt, at, ni, 1)
+
+
+def _by_name(columns: list[Column]) -> list[Column]:
+    return sorted(columns, key=lambda c: c.name.encode("utf-8"))
+
+
+def _type_changed(old: Table, new: Table, name: str) -> bool:
+    oc, nc = old.column(name), new.column(name)
+    return oc is not None and nc is not None and casts.column_type_change(oc, nc) is not None
 
 
 def column_changes(old: Column, new: Column) -> tuple[list[ColumnChangeKind], TypeChange | None]:
@@ -226,7 +241,7 @@ def _fill_enum_rewrite(step: AlterEnum, before_tables: list[Table], after: SqlSc
 
     for table in before_tables:
         new_table = after.table(table.name)
-        for col in table.columns:
+        for col in _by_name(table.columns):
             if not uses(col, name):
                 continue
             step.defaults_dropped.append((table.name, col.name))

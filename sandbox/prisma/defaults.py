@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import decimal
 import json
+import re
 from datetime import datetime
 
 from sandbox.migrate.sqlschema import ColumnDefault
@@ -88,6 +90,16 @@ def _check_literal(field: Field, kind: str, value: Expression, enum: Enum | None
     type_name = field.type.name
     article = "an" if type_name[0] in "AEIOU" else "a"
     wrong = [(span, f"Expected {article} {type_name} value, but found `{shown}`.")]
+    if type_name == "Decimal" and isinstance(value, StringValue):
+        # Prisma reads a Decimal default written as a string as a decimal number.
+        if _decimal_text(value.value) is None:
+            return [
+                (
+                    span,
+                    f'Parse error: "{value.value}" is not a valid decimal. (invalid digit found in string)',
+                )
+            ]
+        return []
     if type_name in ("Int", "BigInt", "Float", "Decimal"):
         if not isinstance(value, NumberValue):
             return wrong
@@ -142,11 +154,21 @@ def _literal_sql(field: Field, kind: str, value: Expression, enum: Enum | None) 
     if isinstance(value, ConstantValue):
         return value.name  # true / false
     assert isinstance(value, StringValue)
+    if field.type.name == "Decimal":
+        return _decimal_text(value.value) or "0"
     if field.type.name == "DateTime":
         return quote(render_datetime(parse_datetime(value.value)))  # type: ignore[arg-type]
     if field.type.name == "Bytes":
         return quote("\\x" + (_base64(value.value) or b"").hex())
     return quote(value.value)
+
+
+def _decimal_text(text: str) -> str | None:
+    """The number a Decimal default string holds, as Prisma renders it (`"1e3"` -> `1000`), or None."""
+    if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text):
+        return None
+    number = decimal.Decimal(text)
+    return format(number, "f") if "e" in text.lower() else text.lstrip("+")
 
 
 def quote(text: str) -> str:

@@ -37,6 +37,7 @@ class Diagnostic:
 class SchemaError(ValueError):
     """Raised for a schema that cannot be parsed or does not validate; lists every problem found."""
 
-    def __init__(self, diagnostics: list[Diagnostic]):
+    def __init__(self, diagnostics: list[Diagnostic], path: str | None = None):
+        self.path = path  # the schema file's name, for messages (None: `schema.prisma`)
         self.diagnostics = sorted(set(diagnostics), key=lambda d: (d.line, d.column, d.message))
         super().__init__("\n".join(str(d) for d in self.diagnostics))
