@@ -16,6 +16,9 @@ from psycopg import sql
 from sandbox import names
 from sandbox.providers.base import SandboxError, Server
 
+# Every admin session that enters a database a learner may have written to: nothing resolves through
+# a schema the learner can create objects in.
+ADMIN_OPTIONS = "-c search_path=pg_catalog"
 # Seconds during which CREATE DATABASE ... TEMPLATE is retried while sessions leave the source.
 SOURCE_BUSY_RETRY_S = 2.0
 
@@ -84,7 +87,7 @@ class Workspace:
         with self.server.admin_connection() as conn:
             _drop_database(conn, dbname)
             _create_database(conn, self.server, dbname, self.role, template=template_db)
-        with psycopg.connect(self.admin_conninfo(env), autocommit=True) as conn:
+        with psycopg.connect(self.admin_conninfo(env), autocommit=True, options=ADMIN_OPTIONS) as conn:
             conn.execute(sql.SQL(REASSIGN_OBJECTS_SQL).format(role=sql.Literal(self.role)))
 
     def clone_env(self, src_env: str, backup_name: str) -> str:
@@ -253,37 +256,58 @@ def _create_database(
 
 # A copied template keeps the owners of its objects (the admin, or whoever seeded it); the learner must
 # own everything in their environment to migrate it. Extension members and sequences owned by a column
-# follow their extension or table.
+# follow their extension or table. This runs as the admin in a database that may hold objects someone
+# else created: the session's search_path is pg_catalog alone and every function, cast and operator is
+# pg_catalog's, so no user-created function, operator or cast can be resolved (and run) here.
 REASSIGN_OBJECTS_SQL = """
 DO $$
 DECLARE
-    target regrole := {role}::regrole;
+    target pg_catalog.oid := pg_catalog.to_regrole({role})::pg_catalog.oid;
     item record;
 BEGIN
-    FOR item IN SELECT n.oid, n.nspname FROM pg_namespace n WHERE n.nspowner <> target
-            AND n.nspowner::regrole::text <> 'pg_database_owner'
-            AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' LOOP
-        EXECUTE format('ALTER SCHEMA %I OWNER TO %I', item.nspname, target);
+    FOR item IN SELECT n.nspname FROM pg_catalog.pg_namespace n
+            WHERE n.nspowner OPERATOR(pg_catalog.<>) target
+            AND n.nspowner OPERATOR(pg_catalog.<>) 'pg_database_owner'::pg_catalog.regrole::pg_catalog.oid
+            AND NOT pg_catalog.starts_with(n.nspname, 'pg_')
+            AND n.nspname OPERATOR(pg_catalog.<>) 'information_schema' LOOP
+        EXECUTE pg_catalog.format('ALTER SCHEMA %I OWNER TO %I', item.nspname, {role});
     END LOOP;
-    FOR item IN SELECT c.oid::regclass AS rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relowner <> target AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
-            AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
-            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-                            AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e')) LOOP
-        EXECUTE format('ALTER TABLE %s OWNER TO %I', item.rel, target);
+    FOR item IN SELECT n.nspname, c.relname FROM pg_catalog.pg_class c
+            JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+            WHERE c.relowner OPERATOR(pg_catalog.<>) target
+            AND c.relkind OPERATOR(pg_catalog.=) ANY ('{{r,p,v,m,f,S}}'::pg_catalog."char"[])
+            AND NOT pg_catalog.starts_with(n.nspname, 'pg_')
+            AND n.nspname OPERATOR(pg_catalog.<>) 'information_schema'
+            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                            WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                            AND d.objid OPERATOR(pg_catalog.=) c.oid
+                            AND d.deptype OPERATOR(pg_catalog.=) ANY ('{{a,i,e}}'::pg_catalog."char"[])) LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %I.%I OWNER TO %I', item.nspname, item.relname, {role});
     END LOOP;
-    FOR item IN SELECT t.oid::regtype AS typ FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-            WHERE t.typowner <> target AND t.typtype IN ('e', 'd', 'r', 'm')
-            AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
-            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass
-                            AND d.objid = t.oid AND d.deptype = 'e') LOOP
-        EXECUTE format('ALTER TYPE %s OWNER TO %I', item.typ, target);
+    FOR item IN SELECT n.nspname, t.typname FROM pg_catalog.pg_type t
+            JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) t.typnamespace
+            WHERE t.typowner OPERATOR(pg_catalog.<>) target
+            AND t.typtype OPERATOR(pg_catalog.=) ANY ('{{e,d,r,m}}'::pg_catalog."char"[])
+            AND NOT pg_catalog.starts_with(n.nspname, 'pg_')
+            AND n.nspname OPERATOR(pg_catalog.<>) 'information_schema'
+            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                            WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass
+                            AND d.objid OPERATOR(pg_catalog.=) t.oid
+                            AND d.deptype OPERATOR(pg_catalog.=) 'e') LOOP
+        EXECUTE pg_catalog.format('ALTER TYPE %I.%I OWNER TO %I', item.nspname, item.typname, {role});
     END LOOP;
-    FOR item IN SELECT p.oid::regprocedure AS fn FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-            WHERE p.proowner <> target AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
-            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
-                            AND d.objid = p.oid AND d.deptype = 'e') LOOP
-        EXECUTE format('ALTER ROUTINE %s OWNER TO %I', item.fn, target);
+    FOR item IN SELECT n.nspname, p.proname,
+                pg_catalog.pg_get_function_identity_arguments(p.oid) AS args
+            FROM pg_catalog.pg_proc p
+            JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace
+            WHERE p.proowner OPERATOR(pg_catalog.<>) target AND NOT pg_catalog.starts_with(n.nspname, 'pg_')
+            AND n.nspname OPERATOR(pg_catalog.<>) 'information_schema'
+            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                            WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+                            AND d.objid OPERATOR(pg_catalog.=) p.oid
+                            AND d.deptype OPERATOR(pg_catalog.=) 'e') LOOP
+        EXECUTE pg_catalog.format('ALTER ROUTINE %I.%I(%s) OWNER TO %I', item.nspname, item.proname,
+                                  item.args, {role});
     END LOOP;
 END
 $$

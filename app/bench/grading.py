@@ -27,8 +27,8 @@ def run(n: int) -> list[Measurement]:
             history = solution_history(exercise)
             with learner_envs(dbs, exercise) as envs:
                 for env in ["dev", *exercise.solution.deployments]:
-                    deploy_history(dbs, envs[env], history)
-                submission = Submission(history, {}, {env: dbs.conninfo(db) for env, db in envs.items()})
+                    deploy_history(envs[env], history)
+                submission = Submission(history, {}, envs)
                 result = grade(exercise, submission, dbs)
                 if not result.passed:
                     raise RuntimeError(f"the bench's solved exercise does not pass: {result}")

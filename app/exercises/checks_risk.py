@@ -40,23 +40,28 @@ class FreshCopies:
 
     def __init__(self, dbs, templates: dict[str, str]) -> None:  # dbs: GradingDatabases
         self._dbs, self._templates = dbs, templates
-        self._names: list[str] = []
+        self._runs: list = []
         self._conns: list[psycopg.Connection] = []
 
     def sessions(self, env: str, count: int) -> list[psycopg.Connection]:
+        """Each copy is a grading run of its own (throwaway role, sealed once its sessions are open)."""
+        from app.exercises.databases import Run
+
         if env not in self._templates:
             raise CheckFailed(f"the exercise has no {env} environment")
-        name = self._dbs.clone(self._templates[env])
-        self._names.append(name)
-        conns = [self._dbs.connect(name) for _ in range(count)]
+        run = Run(self._dbs, connection_limit=count + 2)
+        self._runs.append(run)
+        name = run.clone(self._templates[env])
+        conns = [run.connect(name) for _ in range(count)]
         self._conns += conns
+        run.seal()
         return conns
 
     def close(self) -> None:
         for conn in self._conns:
             conn.close()
-        if self._names:
-            self._dbs.drop(self._names)
+        for run in self._runs:
+            run.close()
 
 
 def _env(ctx: GradingContext, p: dict) -> str:

@@ -1,34 +1,58 @@
-"""Hidden grading databases: one seeded template per exercise and environment, cloned per grading.
+"""Hidden grading databases: one seeded template per exercise and environment, cloned per grading run.
 
-Everything a learner wrote runs as an unprivileged role that owns only these databases; the templates
-are built once (their name carries a hash of the content, so an edited exercise gets new ones) and each
-grading clones them with `CREATE DATABASE … TEMPLATE`, which takes milliseconds.
+Who runs what:
+- the templates are built by the admin and owned by it; their objects belong to `mlg_content`, a role
+  nobody can log in as; they accept no connections (`ALLOW_CONNECTIONS false`, no `CONNECT` for anyone),
+  so nothing a learner does can reach or change them;
+- each grading run (and each play of `lessons check`) gets its own throwaway role (random name and
+  password, no superuser, no CREATEDB/CREATEROLE) owning only that run's clones; the admin hands the
+  clones' objects over with `REASSIGN OWNED`, which resolves no name a learner could have created;
+- once the run's sessions are open the role is sealed (NOLOGIN, no password): a learner's migration that
+  changes the role's password gains no login; the clones and the role are dropped at the end.
+
+Every admin session runs with `search_path = pg_catalog`, so no admin statement resolves a learner's
+function, operator or table.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import threading
-import uuid
-from collections.abc import Iterable
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from app.exercises.history import apply_migration
 from app.exercises.model import Exercise
 
-ROLE = "ml_grader"
+log = logging.getLogger(__name__)
+
 PREFIX = "mlg_"
+CONTENT_ROLE = "mlg_content"  # owns the objects of every template; NOLOGIN, no member
+RUN_PREFIX = "mlg_r_"  # throwaway roles: mlg_r_<epoch seconds>_<hex>; their clones: mlg_c_<same>_<n>
+CLONE_PREFIX = "mlg_c_"
+STALE_RUN_S = 3600  # a run role older than this was left by a crash: its clones and it are swept
 ROLE_LIMITS = {
     "statement_timeout": "10s",
     "lock_timeout": "5s",
     "idle_in_transaction_session_timeout": "30s",
-    "temp_file_limit": "256MB",
 }
+# Sessions that read for the checks: fixed search path (pg_catalog first, so no learner function or
+# operator shadows a built-in), read-only, no row-level policy run silently; set at connection start,
+# which overrides any ALTER ROLE/DATABASE … SET the learner's SQL may have done.
+CHECK_OPTIONS = (
+    "-c search_path=pg_catalog,public -c default_transaction_read_only=on -c row_security=off"
+    " -c statement_timeout=10s -c lock_timeout=2s"
+)
+ADMIN_OPTIONS = "-c search_path=pg_catalog"
 
 
 class ContentError(Exception):
@@ -39,46 +63,50 @@ def content_hash(exercise: Exercise) -> str:
     state = {
         "start": asdict(exercise.start),
         "grading_data": exercise.grading_data,
+        "layout": 2,  # templates owned by the admin, objects by CONTENT_ROLE
     }
     return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:12]
 
 
+def _ident(name: str) -> sql.Identifier:
+    return sql.Identifier(name)
+
+
 class GradingDatabases:
-    """Templates and clones on one PostgreSQL server reached with a superuser `admin_conninfo`."""
+    """Templates and per-run clones on one PostgreSQL server reached with a superuser `admin_conninfo`."""
 
     def __init__(self, admin_conninfo: str) -> None:
         self.admin_conninfo = admin_conninfo
-        self._password = secrets.token_urlsafe(18)
         self._lock = threading.Lock()
         self._templates: set[str] = set()
-        self._role_ready = False
+        self._content_role_ready = False
+        self._swept = 0.0
 
-    # -- connections -------------------------------------------------------------------------
-
-    def conninfo(self, dbname: str) -> str:
-        """The unprivileged role's connection string to `dbname`."""
+    def _admin(self, dbname: str | None = None) -> psycopg.Connection:
         params = conninfo_to_dict(self.admin_conninfo)
-        params.update(user=ROLE, password=self._password, dbname=dbname)
+        if dbname:
+            params["dbname"] = dbname
+        params["options"] = ADMIN_OPTIONS
+        return psycopg.connect(make_conninfo("", **params), autocommit=True)
+
+    def role_conninfo(self, role: str, password: str, dbname: str, options: str = "") -> str:
+        params = conninfo_to_dict(self.admin_conninfo)
+        params.update(user=role, password=password, dbname=dbname)
+        if options:
+            params["options"] = options
+        else:
+            params.pop("options", None)
         return make_conninfo("", **params)
 
-    def connect(self, dbname: str) -> psycopg.Connection:
-        return psycopg.connect(self.conninfo(dbname), autocommit=True)
-
-    def _admin(self) -> psycopg.Connection:
-        return psycopg.connect(self.admin_conninfo, autocommit=True)
-
-    def _ensure_role(self, admin: psycopg.Connection) -> None:
-        if self._role_ready:
+    def _ensure_content_role(self, admin: psycopg.Connection) -> None:
+        if self._content_role_ready:
             return
-        exists = admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ROLE,)).fetchone()
-        verb = "ALTER" if exists else "CREATE"
-        admin.execute(
-            f"{verb} ROLE {ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
-            f"CONNECTION LIMIT 64 PASSWORD '{self._password}'"
-        )
-        for name, value in ROLE_LIMITS.items():
-            admin.execute(f"ALTER ROLE {ROLE} SET {name} = '{value}'")
-        self._role_ready = True
+        exists = admin.execute(
+            "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) %s", (CONTENT_ROLE,)
+        ).fetchone()
+        if not exists:
+            admin.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(_ident(CONTENT_ROLE)))
+        self._content_role_ready = True
 
     # -- templates ---------------------------------------------------------------------------
 
@@ -94,16 +122,17 @@ class GradingDatabases:
         names = {env: self.template_name(exercise, env, with_grading_data) for env in exercise.start.applied}
         with self._lock:
             if verify:
-                self._role_ready = False
+                self._content_role_ready = False
             missing = [env for env, name in names.items() if verify or name not in self._templates]
             if not missing:
                 return names
             with self._admin() as admin:
-                self._ensure_role(admin)
+                self._ensure_content_role(admin)
                 existing = {
                     row[0]
                     for row in admin.execute(
-                        "SELECT datname FROM pg_database WHERE datname = ANY(%s) AND datistemplate",
+                        "SELECT datname FROM pg_catalog.pg_database WHERE datname OPERATOR(pg_catalog.=)"
+                        " ANY(%s) AND datistemplate AND NOT datallowconn",
                         ([names[e] for e in missing],),
                     )
                 }
@@ -116,11 +145,18 @@ class GradingDatabases:
     def _build_template(
         self, admin: psycopg.Connection, exercise: Exercise, env: str, name: str, with_grading_data: bool
     ) -> None:
+        """Built by the admin as CONTENT_ROLE (the content is the instructor's, trusted); then closed to
+        connections for good."""
         building = f"{name}_building"
-        admin.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{building}" OWNER {ROLE} TEMPLATE template0')
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_ident(building)))
+        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(_ident(building)))
+        admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(_ident(building)))
         try:
-            with self.connect(building) as conn:
+            with self._admin(building) as conn:
+                grant = sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}")
+                conn.execute(grant.format(_ident(CONTENT_ROLE)))
+                conn.execute(sql.SQL("SET ROLE {}").format(_ident(CONTENT_ROLE)))
+                conn.execute("SET search_path = public")
                 by_name = {m.name: m for m in exercise.start.migrations}
                 for migration_name in exercise.start.applied[env]:
                     error = apply_migration(conn, by_name[migration_name])
@@ -129,45 +165,153 @@ class GradingDatabases:
                 steps = [("seed", exercise.start.seed.get(env, ""))]
                 if with_grading_data:
                     steps.append(("grading_data", exercise.grading_data.get(env, "")))
-                for label, sql in steps:
-                    if sql.strip():
+                for label, text in steps:
+                    if text.strip():
                         try:
-                            conn.execute(sql)
+                            conn.execute(text.encode())
                         except psycopg.Error as error:
                             raise ContentError(f"{label} for {env} fails: {error}") from error
+                conn.execute("RESET ROLE")
                 conn.execute("ANALYZE")
         except BaseException:
-            admin.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_ident(building)))
             raise
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
-        admin.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS true')
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_ident(name)))
+        admin.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(_ident(building), _ident(name)))
+        admin.execute(
+            sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(_ident(name))
+        )
 
-    # -- clones ------------------------------------------------------------------------------
+    # -- runs --------------------------------------------------------------------------------
 
-    def clone(self, template: str | None) -> str:
-        """A new database from `template` (an empty one when None), owned by the grading role."""
-        name = f"{PREFIX}c_{uuid.uuid4().hex[:16]}"
+    @contextmanager
+    def run(self, connection_limit: int = 12) -> Iterator[Run]:
+        """A throwaway role and its clones, all dropped on exit."""
+        self._sweep_stale()
+        run = Run(self, connection_limit)
+        try:
+            yield run
+        finally:
+            run.close()
+
+    def _sweep_stale(self) -> None:
+        """Clones and roles of runs a crash left behind (not more than once a minute)."""
+        now = time.time()
+        if now - self._swept < 60:
+            return
+        self._swept = now
         with self._admin() as admin:
-            self._ensure_role(admin)
-            source = f'"{template}"' if template else "template0"
-            admin.execute(f'CREATE DATABASE "{name}" OWNER {ROLE} TEMPLATE {source}')
-            admin.execute(f'REVOKE CONNECT, TEMPORARY ON DATABASE "{name}" FROM PUBLIC')
-        return name
-
-    def drop(self, names: Iterable[str]) -> None:
-        with self._admin() as admin:
-            for name in names:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            roles = admin.execute(
+                "SELECT rolname FROM pg_catalog.pg_roles WHERE pg_catalog.starts_with(rolname, %s)",
+                (RUN_PREFIX,),
+            ).fetchall()
+        for (role,) in roles:
+            try:
+                started = int(role.split("_")[2])
+            except (IndexError, ValueError):
+                continue
+            if now - started > STALE_RUN_S:
+                _drop_run(self, role)
 
     def drop_all(self) -> None:
-        """Every grading database and template on the server (tests and `lessons check` clean up)."""
+        """Every grading database, template and run role on the server (tests and `lessons check`)."""
         with self._admin() as admin:
             rows = admin.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE %s", (PREFIX.replace("_", r"\_") + "%",)
+                "SELECT datname FROM pg_catalog.pg_database WHERE pg_catalog.starts_with(datname, %s)",
+                (PREFIX,),
             ).fetchall()
             for (name,) in rows:
-                admin.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE false')
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                admin.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(_ident(name)))
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_ident(name)))
+            roles = admin.execute(
+                "SELECT rolname FROM pg_catalog.pg_roles WHERE pg_catalog.starts_with(rolname, %s)",
+                (RUN_PREFIX,),
+            ).fetchall()
+            for (role,) in roles:
+                admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(_ident(role)))
         with self._lock:
             self._templates.clear()
+
+
+class Run:
+    """One grading run's role and clones. Learner SQL only ever runs in sessions logged in as `role`."""
+
+    def __init__(self, dbs: GradingDatabases, connection_limit: int) -> None:
+        self.dbs = dbs
+        self.role = f"{RUN_PREFIX}{int(time.time())}_{secrets.token_hex(6)}"
+        self.password = secrets.token_urlsafe(24)
+        self.clones: list[str] = []
+        self.sealed = False
+        with dbs._admin() as admin:
+            admin.execute(
+                sql.SQL(
+                    "CREATE ROLE {} LOGIN PASSWORD {} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION"
+                    " NOBYPASSRLS CONNECTION LIMIT {}"
+                ).format(_ident(self.role), sql.Literal(self.password), sql.Literal(connection_limit))
+            )
+            for name, value in ROLE_LIMITS.items():
+                admin.execute(
+                    sql.SQL("ALTER ROLE {} SET {} = {}").format(
+                        _ident(self.role), _ident(name), sql.Literal(value)
+                    )
+                )
+
+    def clone(self, template: str | None) -> str:
+        """A new database from `template` (an empty one when None), owned by this run's role, with every
+        object of the template handed over to it."""
+        name = f"{CLONE_PREFIX}{self.role.removeprefix(RUN_PREFIX)}_{len(self.clones)}"
+        self.clones.append(name)
+        with self.dbs._admin() as admin:
+            admin.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {} TEMPLATE {} STRATEGY FILE_COPY").format(
+                    _ident(name), _ident(self.role), _ident(template or "template0")
+                )
+            )
+            admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(_ident(name)))
+        if template:
+            # Only the template's objects exist here yet (the admin's, built from trusted content);
+            # REASSIGN OWNED names roles only and runs no function.
+            with self.dbs._admin(name) as conn:
+                conn.execute(
+                    sql.SQL("REASSIGN OWNED BY {} TO {}").format(_ident(CONTENT_ROLE), _ident(self.role))
+                )
+        return name
+
+    def conninfo(self, dbname: str, options: str = "") -> str:
+        return self.dbs.role_conninfo(self.role, self.password, dbname, options)
+
+    def connect(self, dbname: str, checks: bool = False) -> psycopg.Connection:
+        """A session as this run's role; `checks` gives the read-only, fixed-search-path one."""
+        if self.sealed:
+            raise RuntimeError("the run is sealed: open every session before running learner SQL")
+        return psycopg.connect(self.conninfo(dbname, CHECK_OPTIONS if checks else ""), autocommit=True)
+
+    def seal(self) -> None:
+        """No new login as this role from now on: learner SQL, which may change the role's password,
+        runs only after this, in the sessions already open."""
+        with self.dbs._admin() as admin:
+            admin.execute(sql.SQL("ALTER ROLE {} NOLOGIN PASSWORD NULL").format(_ident(self.role)))
+        self.sealed = True
+
+    def close(self) -> None:
+        _drop_run(self.dbs, self.role)
+
+
+def _drop_run(dbs: GradingDatabases, role: str) -> None:
+    """The run's clones (ending their sessions), then its role."""
+    with dbs._admin() as admin:
+        clones = admin.execute(
+            "SELECT datname FROM pg_catalog.pg_database WHERE pg_catalog.starts_with(datname, %s)",
+            (CLONE_PREFIX + role.removeprefix(RUN_PREFIX) + "_",),
+        ).fetchall()
+        for (name,) in clones:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_ident(name)))
+        admin.execute(
+            "SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity"
+            " WHERE usename OPERATOR(pg_catalog.=) %s",
+            (role,),
+        )
+        try:
+            admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(_ident(role)))
+        except psycopg.Error as error:  # left for the sweep; never fails a grading
+            log.warning("grading role %s not dropped: %s", role, error)

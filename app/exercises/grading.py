@@ -7,6 +7,9 @@ content that does not run is a content problem, reported as such and never count
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import psycopg
@@ -15,13 +18,14 @@ from app.exercises import catalog
 from app.exercises.checks import KINDS
 from app.exercises.checks_risk import FreshCopies
 from app.exercises.context import CheckFailed, GradingContext
-from app.exercises.databases import ContentError, GradingDatabases
+from app.exercises.databases import CHECK_OPTIONS, ContentError, GradingDatabases, Run
 from app.exercises.dataloss import data_loss
-from app.exercises.history import apply_migration, pg_error_text
+from app.exercises.history import applied_migrations, apply_migration, pg_error_text
 from app.exercises.model import Exercise, Migration
 
 log = logging.getLogger(__name__)
 DEPLOYS_ID = "deploys"
+REPLAY_TIMEOUT_S = 30.0
 DEPLOYS_MESSAGE = "Your migration history deploys cleanly on fresh copies of the exercise's databases."
 
 
@@ -72,9 +76,7 @@ def _open_learner(conninfo: dict[str, str], env: str) -> psycopg.Connection:
         raise PlatformError(f"the {env} environment of your workspace is not available")
     try:
         # Read-only: grading looks at the learner's databases and never changes them.
-        return psycopg.connect(
-            conninfo[env], autocommit=True, options="-c default_transaction_read_only=on"
-        )
+        return psycopg.connect(conninfo[env], autocommit=True, options=CHECK_OPTIONS)
     except psycopg.Error as error:
         raise PlatformError(f"cannot reach your {env} environment: {error}") from error
 
@@ -95,24 +97,71 @@ def _replay(
     for migration in history:
         if migration.name in already:
             continue
-        losses += [f"{loss} (grading:{env})" for loss in data_loss(conn, migration.name, migration.sql)]
-        error = apply_migration(conn, migration)
+        try:
+            losses += [f"{loss} (grading:{env})" for loss in data_loss(conn, migration.name, migration.sql)]
+            error = apply_migration(conn, migration)
+        except psycopg.Error as broken:  # the learner's SQL broke the session or its own bookkeeping
+            return f"{migration.name} left grading:{env} unusable: {pg_error_text(broken)}"
         if error:
             return f"{migration.name} failed in grading:{env}: {error}"
     return None
 
 
-def _replay_from_empty(dbs: GradingDatabases, history: list[Migration]) -> str | None:
-    name = dbs.clone(None)
+def _replay_from_empty(conn: psycopg.Connection, history: list[Migration]) -> str | None:
+    for migration in history:
+        try:
+            error = apply_migration(conn, migration)
+        except psycopg.Error as failure:
+            error = pg_error_text(failure)
+        if error:
+            return f"{migration.name} fails on an empty database: {error}"
+    return None
+
+
+@contextmanager
+def _deadline(conn: psycopg.Connection) -> Iterator[None]:
+    """Cancel a replay that outlives REPLAY_TIMEOUT_S (a migration may SET its own timeouts away)."""
+    timer = threading.Timer(REPLAY_TIMEOUT_S, conn.cancel)
+    timer.start()
     try:
-        with dbs.connect(name) as conn:
-            for migration in history:
-                error = apply_migration(conn, migration)
-                if error:
-                    return f"{migration.name} fails on an empty database: {error}"
-        return None
+        yield
     finally:
-        dbs.drop([name])
+        timer.cancel()
+
+
+def _alive(conn: psycopg.Connection) -> bool:
+    try:
+        conn.execute("SELECT 1")
+    except psycopg.Error:
+        return False
+    return True
+
+
+def learner_applied(conninfo: dict[str, str]) -> dict[str, list[dict]]:
+    """env -> the rows of its `_prisma_migrations`, read on a read-only session with a fixed search path."""
+    found: dict[str, list[dict]] = {}
+    for env in conninfo:
+        with _open_learner(conninfo, env) as conn:
+            try:
+                found[env] = applied_migrations(conn)
+            except psycopg.Error:
+                found[env] = []  # the learner broke their own table: nothing counts as applied
+    return found
+
+
+def replayable(
+    exercise: Exercise, history: list[Migration], applied: dict[str, list[dict]]
+) -> list[Migration]:
+    """The start migrations and those that applied successfully in one of the learner's environments:
+    a file written but never run in the workspace is not replayed."""
+    done = {
+        row["migration_name"]
+        for rows in applied.values()
+        for row in rows
+        if row["finished_at"] and not row["rolled_back_at"]
+    }
+    start = set(exercise.start_names)
+    return [m for m in history if m.name in start or m.name in done]
 
 
 def _run_checks(exercise: Exercise, ctx: GradingContext) -> GradeResult:
@@ -127,12 +176,32 @@ def _run_checks(exercise: Exercise, ctx: GradingContext) -> GradeResult:
             outcome.passed, outcome.detail = False, str(failed)
         except PlatformError as error:
             return GradeResult(problem=f"platform problem: {error}")
+        except psycopg.Error as error:
+            if not learner_caused(error):
+                return _content_crash(exercise, check.id, check.kind, pg_error_text(error))
+            outcome.passed = False
+            outcome.detail = (
+                "your migrations left the database so that this could not be read: "
+                f"{error.diag.message_primary or str(error).strip()}"
+            )
         except Exception as error:  # any crash in a check is the content's, never the learner's
-            text = pg_error_text(error) if isinstance(error, psycopg.Error) else repr(error)
-            log.warning("exercise %s: check %s crashed: %s", exercise.id, check.id, text)
-            return GradeResult(problem=f"content problem: check `{check.id}` ({check.kind}) crashed: {text}")
+            return _content_crash(exercise, check.id, check.kind, repr(error))
         result.results.append(outcome)
     return result
+
+
+def _content_crash(exercise: Exercise, check_id: str, kind: str, text: str) -> GradeResult:
+    log.warning("exercise %s: check %s crashed: %s", exercise.id, check_id, text)
+    return GradeResult(problem=f"content problem: check `{check_id}` ({kind}) crashed: {text}")
+
+
+# SQLSTATEs a learner's own SQL can cause on the check sessions: missing objects, privileges they
+# revoked, locks or timeouts they provoked, sessions they ended.
+LEARNER_CLASSES = ("42501", "42P01", "42703", "42704", "42883", "3F000", "55P03", "57014", "57P01", "25006")
+
+
+def learner_caused(error: psycopg.Error) -> bool:
+    return error.sqlstate in LEARNER_CLASSES
 
 
 def grade(exercise: Exercise, submission: Submission, dbs: GradingDatabases) -> GradeResult:
@@ -141,42 +210,75 @@ def grade(exercise: Exercise, submission: Submission, dbs: GradingDatabases) -> 
     except ContentError as error:
         log.warning("exercise %s: %s", exercise.id, error)
         return GradeResult(problem=f"content problem: {error}")
-    clones = {env: dbs.clone(template) for env, template in templates.items()}
-    grading: dict[str, psycopg.Connection] = {}
-    copies = FreshCopies(dbs, templates)
+    try:
+        applied = learner_applied(submission.learner_conninfo)
+    except PlatformError as error:
+        return GradeResult(problem=f"platform problem: {error}")
+    history = replayable(exercise, submission.history, applied)
+    try:
+        with dbs.run() as run:
+            return _grade_in(run, exercise, submission, history, templates)
+    except psycopg.OperationalError as error:
+        log.warning("exercise %s: grading databases failed: %s", exercise.id, error)
+        return GradeResult(problem=f"platform problem: the grading databases failed: {error}")
+
+
+def _grade_in(
+    run: Run, exercise: Exercise, submission: Submission, history: list[Migration], templates: dict[str, str]
+) -> GradeResult:
+    clones = {env: run.clone(template) for env, template in templates.items()}
+    empty = run.clone(None)
+    opened: list[psycopg.Connection] = []
+    copies = FreshCopies(run.dbs, templates)
+
+    def session(name: str, checks: bool = False) -> psycopg.Connection:
+        opened.append(run.connect(name, checks=checks))
+        return opened[-1]
+
     ctx: GradingContext | None = None
     try:
-        baseline: dict[str, dict[str, str]] = {}
-        replay_errors: dict[str, str] = {}
-        losses: list[str] = []
-        for env, name in clones.items():
-            conn = grading[env] = dbs.connect(name)
-            baseline[env] = {
-                f"{table}|{mode}": catalog.table_fingerprint(conn, table, mode)
+        replaying = {env: session(name) for env, name in clones.items()}
+        reading = {env: session(name, checks=True) for env, name in clones.items()}
+        from_empty = session(empty)
+        run.seal()  # every session is open: from here on, learner SQL cannot log in as the run's role
+        baseline = {
+            env: {
+                f"{table}|{mode}": catalog.table_fingerprint(reading[env], table, mode)
                 for table, mode in _rows_checks(exercise)
             }
-            if failure := _replay(conn, exercise, env, submission.history, losses):
+            for env in clones
+        }
+        replay_errors: dict[str, str] = {}
+        losses: list[str] = []
+        for env, conn in replaying.items():
+            with _deadline(conn):
+                failure = _replay(conn, exercise, env, history, losses)
+            if failure:
                 replay_errors[env] = failure
+        for env, conn in reading.items():
+            if not _alive(conn):
+                replay_errors[env] = (
+                    f"your migrations ended the grading sessions of grading:{env} (pg_terminate_backend?): "
+                    "nothing could be checked there"
+                )
+                return GradeResult([CheckResult(DEPLOYS_ID, "deploys", False, DEPLOYS_MESSAGE, "",
+                                                replay_errors[env])])
         ctx = GradingContext(
             exercise=exercise,
-            history=submission.history,
+            history=history,
             answers=submission.answers,
-            grading=grading,
+            grading=reading,
             replay_errors=replay_errors,
             baseline=baseline,
             data_loss=losses,
             open_learner=lambda env: _open_learner(submission.learner_conninfo, env),
-            replay_from_empty=lambda: _replay_from_empty(dbs, submission.history),
+            replay_from_empty=lambda: _replay_from_empty(from_empty, history),
             fresh_sessions=copies.sessions,
         )
         return _run_checks(exercise, ctx)
-    except psycopg.OperationalError as error:
-        log.warning("exercise %s: grading databases failed: %s", exercise.id, error)
-        return GradeResult(problem=f"platform problem: the grading databases failed: {error}")
     finally:
         if ctx is not None:
             ctx.close()
-        for conn in grading.values():
+        for conn in opened:
             conn.close()
         copies.close()
-        dbs.drop(clones.values())

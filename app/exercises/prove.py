@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
+
 from app.exercises.databases import ContentError, GradingDatabases
 from app.exercises.grading import GradeResult, Submission, grade
 from app.exercises.history import applied_migrations, apply_migration
@@ -32,8 +34,8 @@ def solution_history(exercise: Exercise) -> list[Migration]:
     return [*exercise.start.migrations, *created]
 
 
-def deploy_history(dbs: GradingDatabases, database: str, history: list[Migration]) -> str | None:
-    with dbs.connect(database) as conn:
+def deploy_history(conninfo: str, history: list[Migration]) -> str | None:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
         done = {row["migration_name"] for row in applied_migrations(conn) if row["finished_at"]}
         for migration in history:
             if migration.name not in done and (error := apply_migration(conn, migration)):
@@ -43,13 +45,11 @@ def deploy_history(dbs: GradingDatabases, database: str, history: list[Migration
 
 @contextmanager
 def learner_envs(dbs: GradingDatabases, exercise: Exercise) -> Iterator[dict[str, str]]:
-    """Throwaway copies of the start state as a learner's dev/staging/prod (no grading data)."""
+    """Throwaway copies of the start state as a learner's dev/staging/prod (no grading data), owned by
+    a throwaway role as a workspace's are: env -> connection string."""
     templates = dbs.ensure_templates(exercise, with_grading_data=False)
-    names = {env: dbs.clone(template) for env, template in templates.items()}
-    try:
-        yield names
-    finally:
-        dbs.drop(names.values())
+    with dbs.run() as run:
+        yield {env: run.conninfo(run.clone(template)) for env, template in templates.items()}
 
 
 def play_solution(dbs: GradingDatabases, exercise: Exercise) -> GradeResult:
@@ -59,16 +59,14 @@ def play_solution(dbs: GradingDatabases, exercise: Exercise) -> GradeResult:
     history = solution_history(exercise)
     with learner_envs(dbs, exercise) as envs:
         for env in ["dev", *exercise.solution.deployments]:
-            if error := deploy_history(dbs, envs[env], history):
+            if error := deploy_history(envs[env], history):
                 return GradeResult(problem=f"the solution does not deploy to {env}: {error}")
-        conninfo = {env: dbs.conninfo(name) for env, name in envs.items()}
-        return grade(exercise, Submission(history, exercise.solution.answers, conninfo), dbs)
+        return grade(exercise, Submission(history, exercise.solution.answers, envs), dbs)
 
 
 def play_start(dbs: GradingDatabases, exercise: Exercise) -> GradeResult:
     with learner_envs(dbs, exercise) as envs:
-        conninfo = {env: dbs.conninfo(name) for env, name in envs.items()}
-        return grade(exercise, Submission(list(exercise.start.migrations), {}, conninfo), dbs)
+        return grade(exercise, Submission(list(exercise.start.migrations), {}, envs), dbs)
 
 
 def prove_exercise(dbs: GradingDatabases, exercise: Exercise) -> list[Problem]:

@@ -62,7 +62,7 @@ class Server:
                     self.admin_conninfo(),
                     min_size=2,
                     max_size=10,
-                    kwargs={"autocommit": True},
+                    kwargs={"autocommit": True, "options": "-c search_path=pg_catalog"},
                     name="sandbox-admin",
                     open=True,
                     timeout=30,

@@ -36,8 +36,8 @@ def workspace(dbs: GradingDatabases, exercise: Exercise, history: list[Migration
     """A learner's dev/staging/prod from the start state, with `history` created (dev) and deployed."""
     with learner_envs(dbs, exercise) as envs:
         for env in ["dev", *deploy]:
-            assert deploy_history(dbs, envs[env], history) is None
-        yield {env: dbs.conninfo(name) for env, name in envs.items()}
+            assert deploy_history(envs[env], history) is None
+        yield envs
 
 
 @pytest.fixture

@@ -130,8 +130,27 @@ def test_an_unreachable_learner_environment_is_a_platform_problem(exercises, gra
 
 def test_learner_sql_runs_without_superuser_rights(exercises, grading_dbs):
     exercise = exercises[RENAME]
-    evil = Migration("20240301000000_evil", "COPY (SELECT 1) TO PROGRAM 'touch /tmp/pwned-by-grading';")
-    with workspace(grading_dbs, exercise, exercise.start.migrations, []) as conninfo:
-        result = grade(exercise, Submission([*exercise.start.migrations, evil], {}, conninfo), grading_dbs)
+    # A no-op in the learner's own databases; in grading:prod (recognised by its grading rows) it tries
+    # to run a program on the server.
+    evil = Migration("20240301000000_evil", (
+        "DO $$ BEGIN IF EXISTS (SELECT 1 FROM \"User\" WHERE \"email\" = 'null-name@example.com') THEN\n"
+        "  EXECUTE 'COPY (SELECT 1) TO PROGRAM ''touch /tmp/pwned-by-grading''';\n"
+        "END IF; END $$;"
+    ))
+    history = [*exercise.start.migrations, evil]
+    with workspace(grading_dbs, exercise, history, ["staging", "prod"]) as conninfo:
+        result = grade(exercise, Submission(history, {}, conninfo), grading_dbs)
     deploys = by_id(result)["deploys"]
-    assert not deploys.passed and "42501" in deploys.detail  # insufficient privilege
+    assert result.problem is None
+    assert not deploys.passed and "42501" in deploys.detail and "grading:prod" in deploys.detail
+
+
+def test_a_migration_never_applied_in_the_workspace_is_not_replayed(exercises, grading_dbs):
+    exercise = exercises[RENAME]
+    written = Migration(
+        "20240301000000_written_only", 'ALTER TABLE "User" RENAME COLUMN "name" TO "fullName";'
+    )
+    history = [*exercise.start.migrations, written]
+    with workspace(grading_dbs, exercise, exercise.start.migrations, []) as conninfo:
+        result = by_id(grade(exercise, Submission(history, {}, conninfo), grading_dbs))
+    assert result["full-name"].passed is False  # the file exists but never ran in dev
