@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from sqlalchemy import select
 
-from app.state.exercises import ContentProblemLog
+from app.db.exercises import ContentProblemLog
 from tests.exercises.app_helpers import Learner, results
 
 EXERCISE = "01-migration-concepts/01-add-a-field"
