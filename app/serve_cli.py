@@ -7,14 +7,17 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from app.course.loader import Course
-from app.course.problems import Problem
-from app.exercises.prove import prove_exercises
-from app.settings import Settings
+if TYPE_CHECKING:  # imported by the command that runs: `migration-lab diff` must not load the web app
+    from app.course.problems import Problem
 
-# More content checks (the exercises' proofs) append here: each takes the lessons folder, returns problems.
-CONTENT_CHECKS: list[Callable[[Path], list[Problem]]] = [prove_exercises]
+
+def content_checks() -> list[Callable[[Path], list[Problem]]]:
+    """Content checks beyond the lessons' own (the exercises' proofs): each takes the lessons folder."""
+    from app.exercises.prove import prove_exercises
+
+    return [prove_exercises]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,6 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.settings import Settings
+
     # Options travel as environment variables, so that the reloader's fresh process sees them too.
     overrides = {"HOST": args.host, "PORT": args.port, "DATA_DIR": args.data_dir, "LESSONS_DIR": args.lessons}
     for name, value in overrides.items():
@@ -54,10 +59,13 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from app.course.loader import Course
+    from app.settings import Settings
+
     lessons_dir = Path(args.lessons) if args.lessons else Settings().lessons_dir
     course = Course(lessons_dir)
     problems = course.problems()
-    for check in CONTENT_CHECKS:
+    for check in content_checks():
         problems += check(lessons_dir)
     for problem in problems:
         print(problem)

@@ -26,13 +26,36 @@ ids are 4-32 lowercase letters and digits since they end up in SQL names), `Clus
 cannot start: missing binaries, failed initdb/start, with what to do).
 """
 
-from sandbox.cluster import ClusterError
-from sandbox.config import SandboxSettings
-from sandbox.manager import SandboxManager
-from sandbox.names import ENVS, InvalidName
-from sandbox.providers.base import SandboxError
-from sandbox.registry import WorkspaceInfo
-from sandbox.workspace import Workspace
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sandbox.cluster import ClusterError
+    from sandbox.config import SandboxSettings
+    from sandbox.manager import SandboxManager
+    from sandbox.names import ENVS, InvalidName
+    from sandbox.providers.base import SandboxError
+    from sandbox.registry import WorkspaceInfo
+    from sandbox.workspace import Workspace
+
+# Imported on first use, so `migration-lab diff` or `risk` (which need none of them) start fast.
+_LAZY = {
+    "ClusterError": "sandbox.cluster",
+    "SandboxSettings": "sandbox.config",
+    "SandboxManager": "sandbox.manager",
+    "ENVS": "sandbox.names",
+    "InvalidName": "sandbox.names",
+    "SandboxError": "sandbox.providers.base",
+    "WorkspaceInfo": "sandbox.registry",
+    "Workspace": "sandbox.workspace",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'sandbox' has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name]), name)
+
 
 __all__ = [
     "ENVS",

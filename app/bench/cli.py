@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import TYPE_CHECKING
 
-from app.bench.core import Measurement, render_json, render_table
+if TYPE_CHECKING:
+    from app.bench.core import Measurement
 
 # Each suite module exposes `run(n: int) -> list[Measurement]`.
 SUITES: dict[str, str] = {
@@ -29,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.bench.core import render_json, render_table
+
     measurements: list[Measurement] = []
     for name in args.only or list(SUITES):
         print(f"running {name} …", file=sys.stderr)

@@ -11,13 +11,11 @@ import os
 import sys
 from contextlib import nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from psycopg.conninfo import conninfo_to_dict
-
-from sandbox.migrate import commands
-from sandbox.migrate.commands import CommandResult
-from sandbox.migrate.history import FolderHistory
-from sandbox.migrate.shadow import ShadowCreationError, location, temporary_shadow
+if TYPE_CHECKING:  # the commands import what they need when they run: `diff` needs no database driver
+    from sandbox.migrate.commands import CommandResult
+    from sandbox.migrate.history import FolderHistory
 
 DEFAULT_SCHEMA = Path("prisma/schema.prisma")
 RESET_NON_INTERACTIVE = (
@@ -97,6 +95,10 @@ def _url(args: argparse.Namespace) -> str | None:
 
 def _header(args: argparse.Namespace, url: str) -> None:
     """Prisma's two opening lines, naming the schema file and the database it works on."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    from sandbox.migrate.shadow import location
+
     params = conninfo_to_dict(url)
     print(f"Prisma schema loaded from {args.schema}")
     print(
@@ -106,6 +108,8 @@ def _header(args: argparse.Namespace, url: str) -> None:
 
 
 def _history(args: argparse.Namespace) -> FolderHistory:
+    from sandbox.migrate.history import FolderHistory
+
     return FolderHistory(args.schema.parent / "migrations")
 
 
@@ -128,16 +132,22 @@ def _prepare(args: argparse.Namespace) -> str | int:
 
 
 def run_deploy(args: argparse.Namespace) -> int:
+    from sandbox.migrate import commands
+
     url = _prepare(args)
     return url if isinstance(url, int) else _emit(commands.migrate_deploy(_history(args), url))
 
 
 def run_status(args: argparse.Namespace) -> int:
+    from sandbox.migrate import commands
+
     url = _prepare(args)
     return url if isinstance(url, int) else _emit(commands.migrate_status(_history(args), url))
 
 
 def run_resolve(args: argparse.Namespace) -> int:
+    from sandbox.migrate import commands
+
     url = _prepare(args)
     if isinstance(url, int):
         return url
@@ -147,6 +157,8 @@ def run_resolve(args: argparse.Namespace) -> int:
 
 
 def run_reset(args: argparse.Namespace) -> int:
+    from sandbox.migrate import commands
+
     url = _prepare(args)
     if isinstance(url, int):
         return url
@@ -162,6 +174,9 @@ def run_reset(args: argparse.Namespace) -> int:
 
 
 def run_dev(args: argparse.Namespace) -> int:
+    from sandbox.migrate import commands
+    from sandbox.migrate.shadow import ShadowCreationError, temporary_shadow
+
     url = _prepare(args)
     if isinstance(url, int):
         return url
@@ -202,6 +217,9 @@ def run_dev(args: argparse.Namespace) -> int:
 
 
 def run_diff(args: argparse.Namespace) -> int:
+    from sandbox.migrate.script_diff import diff_script, schema_error_text
+    from sandbox.prisma import SchemaError
+
     files = list(args.schemas)
     expected = 2 - int(args.from_empty) - int(args.to_empty)
     if len(files) != expected:
@@ -214,12 +232,14 @@ def run_diff(args: argparse.Namespace) -> int:
         return _error(f"Could not find the schema file {', '.join(missing)}.")
     from_file = None if args.from_empty else files.pop(0)
     to_file = None if args.to_empty else files.pop(0)
-    return _emit(
-        commands.diff(
+    try:
+        sql, changed = diff_script(
             from_file.read_text() if from_file else None,
             to_file.read_text() if to_file else None,
-            exit_code=args.exit_code,
             from_path=str(from_file or "schema.prisma"),
             to_path=str(to_file or "schema.prisma"),
         )
-    )
+    except SchemaError as err:
+        return _error(f"P1012\n\n{schema_error_text(err, err.path or 'schema.prisma')}")
+    sys.stdout.write(sql if sql.endswith("\n") else sql + "\n")
+    return 2 if args.exit_code and changed else 0

@@ -19,12 +19,12 @@ from sandbox.migrate.diff import diff_schemas
 from sandbox.migrate.history import HistoryStore, Migration, MigrationFileMissing, find, new_migration_name
 from sandbox.migrate.introspect import introspect
 from sandbox.migrate.render import render_script
+from sandbox.migrate.script_diff import calculate, diff_script, schema_error_text
 from sandbox.migrate.shadow import ShadowCreationError, ShadowReplayError, location, replay, reset_schemas
-from sandbox.migrate.sqlschema import SqlSchema
 from sandbox.migrate.summary import summarize
 from sandbox.migrate.table import ApplyError, MigrationRecord, SchemaNotEmpty
 from sandbox.migrate.warnings import check_warnings
-from sandbox.prisma import SchemaError, to_sql_schema
+from sandbox.prisma import SchemaError
 
 FOLDER_LABEL = "prisma/migrations"
 NOT_APPLIED_HINT = (
@@ -105,20 +105,6 @@ def _run(body: Callable[[CommandResult], None]) -> CommandResult:
     except psycopg.OperationalError as err:
         result.fail("P1001", f"Can't reach the database server.\n\n{str(err).strip()}")
     return result
-
-
-def _calculate(text: str, path: str) -> SqlSchema:
-    try:
-        return to_sql_schema(text)
-    except SchemaError as err:
-        err.path = path
-        raise
-
-
-def schema_error_text(err: Exception, path: str = "schema.prisma") -> str:
-    diagnostics = getattr(err, "diagnostics", [])
-    parts = [f"error: {d.message}\n  -->  {path}:{d.line}:{d.column}" for d in diagnostics]
-    return "\n".join(parts or [str(err)]) + f"\n\nValidation Error Count: {len(parts) or 1}"
 
 
 @contextmanager
@@ -446,7 +432,7 @@ def migrate_dev(
     `schema_path` names the schema file in messages."""
 
     def body(result: CommandResult) -> None:
-        target = _calculate(schema, schema_path)
+        target = calculate(schema, schema_path)
         migrations = history.list()
         with _connect(url) as dev, _connect(shadow_url) as shadow:
             table.lock(dev)
@@ -569,15 +555,9 @@ def diff(
     The paths name the files in messages."""
 
     def body(result: CommandResult) -> None:
-        before = _calculate(from_schema, from_path) if from_schema is not None else SqlSchema()
-        after = _calculate(to_schema, to_path) if to_schema is not None else SqlSchema()
-        steps = diff_schemas(before, after)
-        create_schema = from_schema is None and to_schema is not None
-        result.sql = (
-            render_script(steps, create_schema=create_schema) if steps or create_schema else EMPTY_MIGRATION
-        )
+        result.sql, changed = diff_script(from_schema, to_schema, from_path, to_path)
         result.output = result.sql if result.sql.endswith("\n") else result.sql + "\n"
-        if exit_code and steps:
+        if exit_code and changed:
             result.exit_code = 2
 
     return _run(body)

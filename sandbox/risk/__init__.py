@@ -10,13 +10,50 @@ Errors: SqlSyntaxError (line, column), LintError (squawk), TraceError / CopyErro
 message for people. `locks` holds PostgreSQL's lock modes, their conflict table and plain words.
 """
 
-from sandbox.risk.appcheck import AppQuery, QueryResult, VersionResult, check_versions, run_query
-from sandbox.risk.copy import CopyError, throwaway_copy
-from sandbox.risk.lint import Finding, LintError
-from sandbox.risk.locks import MODES, RANK, blocked_operations, plain_words
-from sandbox.risk.statements import SqlSyntaxError
-from sandbox.risk.tracer import Lock, RiskReport, StatementRisk, TraceError, trace
-from sandbox.risk.traffic import Timeline, TrafficEvent, run_with_traffic
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sandbox.risk.appcheck import AppQuery, QueryResult, VersionResult, check_versions, run_query
+    from sandbox.risk.copy import CopyError, throwaway_copy
+    from sandbox.risk.lint import Finding, LintError
+    from sandbox.risk.locks import MODES, RANK, blocked_operations, plain_words
+    from sandbox.risk.statements import SqlSyntaxError
+    from sandbox.risk.tracer import Lock, RiskReport, StatementRisk, TraceError, trace
+    from sandbox.risk.traffic import Timeline, TrafficEvent, run_with_traffic
+
+# Imported on first use: `migration-lab risk --help` needs none of psycopg, pglast or squawk.
+_LAZY = {
+    "AppQuery": "sandbox.risk.appcheck",
+    "QueryResult": "sandbox.risk.appcheck",
+    "VersionResult": "sandbox.risk.appcheck",
+    "check_versions": "sandbox.risk.appcheck",
+    "run_query": "sandbox.risk.appcheck",
+    "CopyError": "sandbox.risk.copy",
+    "throwaway_copy": "sandbox.risk.copy",
+    "Finding": "sandbox.risk.lint",
+    "LintError": "sandbox.risk.lint",
+    "MODES": "sandbox.risk.locks",
+    "RANK": "sandbox.risk.locks",
+    "blocked_operations": "sandbox.risk.locks",
+    "plain_words": "sandbox.risk.locks",
+    "SqlSyntaxError": "sandbox.risk.statements",
+    "Lock": "sandbox.risk.tracer",
+    "RiskReport": "sandbox.risk.tracer",
+    "StatementRisk": "sandbox.risk.tracer",
+    "TraceError": "sandbox.risk.tracer",
+    "trace": "sandbox.risk.tracer",
+    "Timeline": "sandbox.risk.traffic",
+    "TrafficEvent": "sandbox.risk.traffic",
+    "run_with_traffic": "sandbox.risk.traffic",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'sandbox.risk' has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name]), name)
+
 
 __all__ = [
     "MODES",
