@@ -78,8 +78,9 @@ class IndexSpec:
     fields: list[str]
     unique: bool = False
     map: str | None = None
-    type: str | None = None  # Hash / BTree (non-unique only)
+    type: str | None = None  # Hash / BTree / Gin (non-unique only)
     desc: bool = False
+    ops: str | None = None  # an operator class on the first field
 
 
 @dataclass
@@ -169,13 +170,24 @@ def _render_model(spec: Spec, model: ModelSpec) -> str:
     taken = {(True, (f.map or f.name,)) for f in model.fields if f.unique}
     for ix in model.indexes:
         key = (ix.unique, tuple(by_name[n].map or n for n in ix.fields))
-        if key in taken or any(by_name[n].native == "Xml" for n in ix.fields):
+        if key in taken or any(by_name[n].native == "Xml" for n in ix.fields) or not _fits(ix, by_name):
             continue
         taken.add(key)
         lines.append("  " + _render_index(ix))
     if model.map:
         lines.append(f'  @@map("{model.map}")')
     return f"model {model.name} {{\n" + "\n".join(lines) + "\n}\n"
+
+
+def _fits(ix: IndexSpec, by_name: dict[str, FieldSpec]) -> bool:
+    """An index still valid for its fields after edits changed their types."""
+    first = by_name[ix.fields[0]]
+    is_list = first.modifier == "[]"
+    if ix.type == "Gin":
+        return (is_list and first.type in SCALARS and ix.ops in (None, "ArrayOps")) or (
+            first.type == "Json" and not is_list and ix.ops != "ArrayOps"
+        )
+    return not any(by_name[n].modifier == "[]" or by_name[n].type == "Json" for n in ix.fields)
 
 
 def _render_field(f: FieldSpec) -> str:
@@ -194,7 +206,10 @@ def _render_field(f: FieldSpec) -> str:
 
 
 def _render_index(ix: IndexSpec) -> str:
-    refs = [f"{ix.fields[0]}(sort: Desc)" if ix.desc else ix.fields[0], *ix.fields[1:]]
+    first = f"{ix.fields[0]}(sort: Desc)" if ix.desc else ix.fields[0]
+    if ix.ops:
+        first = f"{ix.fields[0]}(ops: {ix.ops})"
+    refs = [first, *ix.fields[1:]]
     args = [f"[{', '.join(refs)}]"]
     if ix.map:
         args.append(f'map: "{ix.map}"')
@@ -290,6 +305,15 @@ def _indexable(model: ModelSpec) -> list[FieldSpec]:
 
 @st.composite
 def index_specs(draw: st.DrawFn, model: ModelSpec) -> IndexSpec | None:
+    gin = [f for f in model.fields if (f.modifier == "[]" and f.type in SCALARS) or f.type == "Json"]
+    if gin and draw(st.integers(0, 3)) == 0:
+        target = draw(st.sampled_from(gin))
+        ops = None
+        if draw(st.booleans()):
+            ops = (
+                "ArrayOps" if target.modifier == "[]" else draw(st.sampled_from(["JsonbOps", "JsonbPathOps"]))
+            )
+        return IndexSpec([target.name], False, type="Gin", ops=ops)
     candidates = _indexable(model)
     if not candidates:
         return None

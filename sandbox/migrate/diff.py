@@ -72,11 +72,17 @@ def diff_schemas(before: SqlSchema, after: SqlSchema) -> list[Step]:
         for fi, fk in enumerate(table.foreign_keys):
             add(DropForeignKey(table.name, fk), ti, fi)
 
+    sequences = [
+        (t.name, c.name, c.default.sql)
+        for t in after_tables
+        for c in t.columns
+        if c.default is not None and c.default.kind == "sequence"
+    ]
     for old in before_tables:
         new = after.table(old.name)
         if new is None:
             continue
-        _diff_table(old, new, (b_pos[old.name], a_pos[new.name]), add)
+        _diff_table(old, new, (b_pos[old.name], a_pos[new.name]), add, sequences)
 
     _diff_enums(before, after, before_tables, add)
 
@@ -84,7 +90,7 @@ def diff_schemas(before: SqlSchema, after: SqlSchema) -> list[Step]:
     return [step for _, step in keyed]
 
 
-def _diff_table(old: Table, new: Table, pos: tuple[int, int], add) -> None:  # type: ignore[no-untyped-def]
+def _diff_table(old: Table, new: Table, pos: tuple[int, int], add, sequences) -> None:  # type: ignore[no-untyped-def]
     bt, at = pos
     old_fks, new_fks = list(enumerate(old.foreign_keys)), list(enumerate(new.foreign_keys))
     matched_fks: list[tuple[int, ForeignKey, int, ForeignKey]] = []
@@ -159,7 +165,7 @@ def _diff_table(old: Table, new: Table, pos: tuple[int, int], add) -> None:  # t
     if new.primary_key is not None and pk_columns_changed:
         changes.append(AddPrimaryKey(new.primary_key))
     if changes:
-        add(AlterTable(old.name, changes, old, new), bt, at)
+        add(AlterTable(old.name, changes, old, new, sequences), bt, at)
     # Prisma re-creates the kept indexes that cover a dropped-and-recreated column.
     for ni in matched_idx.values():
         if recreated & set(new.indexes[ni].columns):
@@ -205,7 +211,7 @@ def _fks_match(a: ForeignKey, b: ForeignKey, old: Table, new: Table) -> bool:
 
 
 def _indexes_match(a: Index, b: Index) -> bool:
-    return a.columns == b.columns and a.unique == b.unique
+    return a.same_shape(b)
 
 
 def _is_implicit_m2m(table: Table) -> bool:

@@ -58,10 +58,17 @@ ORDER BY c.relname COLLATE "C", con.conname COLLATE "C"
 INDEXES_SQL = """
 SELECT c.relname, i.relname, x.indisunique,
        ARRAY(SELECT a.attname FROM unnest(x.indkey) WITH ORDINALITY k(n, o)
-             JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.n ORDER BY k.o)::text[]
+             JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.n ORDER BY k.o)::text[],
+       ARRAY(SELECT CASE WHEN o.opt & 1 = 1 THEN 'DESC' END
+             FROM unnest(x.indoption::int2[]) WITH ORDINALITY o(opt, n) ORDER BY o.n)::text[],
+       ARRAY(SELECT CASE WHEN NOT oc.opcdefault THEN oc.opcname END
+             FROM unnest(x.indclass::oid[]) WITH ORDINALITY k(cls, n)
+             JOIN pg_opclass oc ON oc.oid = k.cls ORDER BY k.n)::text[],
+       upper(am.amname)
 FROM pg_index x
 JOIN pg_class c ON c.oid = x.indrelid
 JOIN pg_class i ON i.oid = x.indexrelid
+JOIN pg_am am ON am.oid = i.relam
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = %(schema)s AND NOT x.indisprimary
 ORDER BY c.relname COLLATE "C", i.relname COLLATE "C"
@@ -116,9 +123,18 @@ def introspect(conn: psycopg.Connection, schema: str = "public") -> SqlSchema:
                 conname, list(columns), ref_table, list(ref_columns), ACTIONS[on_delete], ACTIONS[on_update]
             )
             table.foreign_keys.append(fk)
-    for relname, index_name, unique, columns in conn.execute(INDEXES_SQL, params):
+    for relname, index_name, unique, columns, sorts, opclasses, method in conn.execute(INDEXES_SQL, params):
         if relname in tables:
-            tables[relname].indexes.append(Index(index_name, list(columns), unique=unique))
+            tables[relname].indexes.append(
+                Index(
+                    index_name,
+                    list(columns),
+                    unique=unique,
+                    sorts=list(sorts) if any(sorts) else [],
+                    opclasses=list(opclasses) if any(opclasses) else [],
+                    algorithm=None if method == "BTREE" else method,
+                )
+            )
     enums = [Enum(name, list(values)) for name, values in conn.execute(ENUMS_SQL, params)]
     return SqlSchema(tables=list(tables.values()), enums=enums, namespace=schema)
 

@@ -103,7 +103,12 @@ def create_table(table: Table) -> str:
 
 def create_index(table: str, index: Index) -> str:
     unique = "UNIQUE " if index.unique else ""
-    return f"CREATE {unique}INDEX {quote(index.name)} ON {quote(table)}({columns_list(index.columns)})"
+    parts = []
+    for position, column in enumerate(index.columns):
+        opclass, sort = index.opclass(position), index.sort(position)
+        parts.append(quote(column) + (f" {opclass}" if opclass else "") + (f" {sort}" if sort else ""))
+    using = f" USING {index.algorithm} (" if index.algorithm and index.algorithm != "BTREE" else "("
+    return f"CREATE {unique}INDEX {quote(index.name)} ON {quote(table)}{using}{', '.join(parts)})"
 
 
 def add_foreign_key(table: str, fk: ForeignKey) -> str:
@@ -204,14 +209,11 @@ def _alter_column(
 
 
 def _sequence_still_used(step: AlterTable, old: Column) -> bool:
-    if step.after is None or old.default is None:
+    if old.default is None:
         return False
     return any(
-        c.default is not None
-        and c.default.kind == "sequence"
-        and c.default.sql == old.default.sql
-        and c.name != old.name
-        for c in step.after.columns
+        sequence == old.default.sql and (table, column) != (step.table, old.name)
+        for table, column, sequence in step.sequences
     )
 
 

@@ -47,6 +47,43 @@ class Index:
     name: str
     columns: list[str]
     unique: bool = False
+    # Per column (empty: none given): "ASC"/"DESC" as written (None: not given, which is ASC), and an
+    # operator class by its SQL name (None: the type's default).
+    sorts: list[str | None] = field(default_factory=list)
+    opclasses: list[str | None] = field(default_factory=list)
+    algorithm: str | None = None  # HASH, GIN, GIST, SPGIST, BRIN; None (or BTREE) is PostgreSQL's btree
+
+    def sort(self, position: int) -> str | None:
+        return self.sorts[position] if position < len(self.sorts) else None
+
+    def opclass(self, position: int) -> str | None:
+        return self.opclasses[position] if position < len(self.opclasses) else None
+
+    def same_shape(self, other: Index) -> bool:
+        """What Prisma's differ compares: a difference here is a drop and a create, not a rename."""
+        if self.columns != other.columns or self.unique != other.unique:
+            return False
+        if (self.algorithm or "BTREE") != (other.algorithm or "BTREE"):
+            return False
+        return all(
+            (self.sort(i) or "ASC") == (other.sort(i) or "ASC")
+            and _non_default(self.opclass(i)) == _non_default(other.opclass(i))
+            for i in range(len(self.columns))
+        )
+
+
+# Operator classes PostgreSQL uses when none is named (its catalog marks them default): naming one is
+# no change, as Prisma compares them (the catalog reads them back as the default).
+_MINMAX_DEFAULT = (
+    "bit varbit bpchar bytea date float4 float8 int2 int4 int8 numeric oid text timestamp timestamptz"
+)
+DEFAULT_OPCLASSES = {"jsonb_ops", "array_ops", "text_ops", "inet_inclusion_ops", "int2_ops", "int4_ops"} | {
+    f"{t}_minmax_ops" for t in (*_MINMAX_DEFAULT.split(), "time", "timetz", "uuid")
+}
+
+
+def _non_default(opclass: str | None) -> str | None:
+    return None if opclass in DEFAULT_OPCLASSES else opclass
 
 
 @dataclass

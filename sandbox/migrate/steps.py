@@ -111,6 +111,9 @@ class AlterTable:
     # Rows of the target table matter for warnings; the full tables let checks see columns and keys.
     before: Table | None = None
     after: Table | None = None
+    # (table, column, sequence) of every column of the target schema that uses a sequence: Prisma keeps a
+    # sequence that another column of the schema still uses.
+    sequences: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass

@@ -272,3 +272,30 @@ def field_refs(value: object) -> list[ConstantValue] | None:
     if isinstance(value, ArrayValue) and all(isinstance(i, ConstantValue) for i in value.items):
         return [i for i in value.items if isinstance(i, ConstantValue)]
     return None
+
+
+def index_refs(value: object) -> list[ConstantValue] | None:
+    """The fields of an `@@id`/`@@unique`/`@@index`: like `field_refs`, and an item may carry arguments
+    (`createdAt(sort: Desc)`, `data(ops: JsonbPathOps)`): see `index_ref_args`."""
+    if isinstance(value, ConstantValue | FunctionCall):
+        value = ArrayValue([value], value.span)
+    if not isinstance(value, ArrayValue):
+        return None
+    refs = []
+    for item in value.items:
+        if isinstance(item, ConstantValue):
+            refs.append(item)
+        elif isinstance(item, FunctionCall):
+            refs.append(ConstantValue(item.name, item.span))
+        else:
+            return None
+    return refs
+
+
+def index_ref_args(value: object) -> list[list[Argument]]:
+    """The arguments of each field of an index (an empty list for a bare field)."""
+    if isinstance(value, ConstantValue | FunctionCall):
+        value = ArrayValue([value], value.span)
+    if not isinstance(value, ArrayValue):
+        return []
+    return [item.args if isinstance(item, FunctionCall) else [] for item in value.items]

@@ -14,8 +14,8 @@ from sandbox.migrate.sqlschema import (
 from sandbox.migrate.sqlschema import (
     Enum as SqlEnum,
 )
-from sandbox.prisma import names
-from sandbox.prisma.ast import Field, Model, NumberValue, PrismaSchema, Relation, field_refs
+from sandbox.prisma import indexes, names
+from sandbox.prisma.ast import Attribute, Field, Model, NumberValue, PrismaSchema, Relation, index_refs
 from sandbox.prisma.defaults import to_column_default
 from sandbox.prisma.relations import ACTIONS
 from sandbox.prisma.types import SCALAR_SQL, native_sql
@@ -29,6 +29,11 @@ def to_sql_schema(source: str | PrismaSchema) -> SqlSchema:
 
         source = parse_schema(source)
     return _Calculator(source).run()
+
+
+def _index(name: str, columns: list[str], attr: Attribute) -> Index:
+    shape = indexes.details(attr)
+    return Index(name, columns, attr.name == "unique", shape.sorts, shape.opclasses, shape.algorithm)
 
 
 class _Calculator:
@@ -93,18 +98,18 @@ class _Calculator:
             unique = field.attribute("unique")
             if unique is not None:
                 table.indexes.append(
-                    Index(constraint_name(model, unique, [field.db_name]), [field.db_name], True)
+                    _index(constraint_name(model, unique, [field.db_name]), [field.db_name], unique)
                 )
         for kind in ("index", "unique"):
             for attr in model.attributes:
                 if attr.name == kind:
                     cols = self._columns(model, attr)
-                    table.indexes.append(Index(constraint_name(model, attr, cols), cols, kind == "unique"))
+                    table.indexes.append(_index(constraint_name(model, attr, cols), cols, attr))
         return table
 
     def _columns(self, model: Model, attr) -> list[str]:
         arg = attr.arg("fields", positional=True)
-        return [model.field(r.name).db_name for r in field_refs(arg.value) or []]  # type: ignore[union-attr]
+        return [model.field(r.name).db_name for r in index_refs(arg.value) or []]  # type: ignore[union-attr]
 
     def _foreign_key(self, relation: Relation) -> ForeignKey:
         model, target = relation.model, relation.target

@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from sandbox.prisma import defaults, names
+from sandbox.prisma import defaults, indexes, names
 from sandbox.prisma.ast import (
     Attribute,
     ConfigBlock,
@@ -18,6 +18,7 @@ from sandbox.prisma.ast import (
     PrismaSchema,
     StringValue,
     field_refs,
+    index_refs,
 )
 from sandbox.prisma.errors import Diagnostic, Span
 from sandbox.prisma.relations import check_relations
@@ -25,8 +26,8 @@ from sandbox.prisma.types import NATIVE_TYPES, SCALARS
 
 # attribute -> named arguments it accepts; "" is the name of the positional argument.
 FIELD_ATTRIBUTES = {
-    "id": {"map"},
-    "unique": {"map"},
+    "id": {"map", "sort", "length"},
+    "unique": {"map", "sort", "length"},
     "default": {"", "value", "map"},
     "updatedAt": set(),
     "map": {"", "name"},
@@ -35,7 +36,7 @@ FIELD_ATTRIBUTES = {
 BLOCK_ATTRIBUTES = {
     "id": {"", "fields", "map", "name"},
     "unique": {"", "fields", "map", "name"},
-    "index": {"", "fields", "map", "name"},
+    "index": {"", "fields", "map", "name", "type"},
     "map": {"", "name"},
 }
 PROVIDERS = ("postgresql", "postgres")
@@ -237,6 +238,9 @@ class _Validator:
             self._arguments(attr, FIELD_ATTRIBUTES[attr.name])
             if kind is None:
                 continue  # the type is unknown: its error is enough
+            if attr.name in ("id", "unique"):
+                for span, message in indexes.check(attr, [field]):
+                    self.error(span, message)
             prefix = f'Error parsing attribute "@{attr.name}": '
             if kind == "relation" and attr.name in ("id", "unique", "default", "updatedAt", "map"):
                 scalar = _relation_scalars(field)
@@ -344,7 +348,7 @@ class _Validator:
         words = {"id": "id definition", "unique": "unique index definition", "index": "index definition"}
         what = words[attr.name]
         prefix = f'Error validating model "{model.name}": '
-        refs = field_refs(arg.value) if arg is not None else None
+        refs = index_refs(arg.value) if arg is not None else None
         if arg is None or refs is None or not refs:
             self.error(
                 attr.span, f"{prefix}The {what} needs a list of fields, for example `@@{attr.name}([a, b])`."
@@ -362,6 +366,8 @@ class _Validator:
                 f"{what[0].upper() + what[1:]}s must reference only scalar fields.",
             )
             return
+        for span, message in indexes.check(attr, [model.field(r.name) for r in refs]):
+            self.error(span, message)
         if attr.name == "id":
             optional = [r.name for r in refs if model.field(r.name).optional]  # type: ignore[union-attr]
             if optional:
@@ -378,7 +384,7 @@ class _Validator:
         for attr in model.attributes:
             if attr.name in ("id", "unique"):
                 arg = attr.arg("fields", positional=True)
-                refs = field_refs(arg.value) if arg else None
+                refs = index_refs(arg.value) if arg else None
                 if refs and all((f := model.field(r.name)) is not None and not f.optional for r in refs):
                     return
         self.error(
@@ -423,7 +429,7 @@ def _constraints(schema: PrismaSchema) -> Iterator[tuple[str, Attribute, str]]:
             if attr.name in ("id", "unique", "index") and not (attr.name == "id" and has_id):
                 has_id = has_id or attr.name == "id"
                 arg = attr.arg("fields", positional=True)
-                fields = [model.field(r.name) for r in (field_refs(arg.value) if arg else None) or []]
+                fields = [model.field(r.name) for r in (index_refs(arg.value) if arg else None) or []]
                 cols = [f.db_name for f in fields if f is not None]
                 yield f"@@{attr.name}", attr, constraint_name(model, attr, cols)
 

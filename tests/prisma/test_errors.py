@@ -282,7 +282,7 @@ CASES = [
         "model A {\n  id Int @id\n  s  String @unique(foo: 1)\n}\n",
         3,
         21,
-        "No such argument `foo` in `@unique` (expected `map`).",
+        "No such argument `foo` in `@unique` (expected `length`, `map`, `sort`).",
     ),
     (
         "map without name",
