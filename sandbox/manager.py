@@ -21,6 +21,7 @@ from psycopg import sql
 from sandbox import names
 from sandbox.cluster import EmbeddedCluster
 from sandbox.config import SandboxSettings
+from sandbox.leader import Leadership
 from sandbox.pool import WarmPool
 from sandbox.providers import Provider, SandboxError, Server, make_provider
 from sandbox.providers.server import ServerProvider, server_key
@@ -58,8 +59,13 @@ class SandboxManager:
         )
         # Striped: building, dropping and rebuilding one workspace never overlap in this process.
         self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
-        self.pool = WarmPool(settings.pool_size, lambda: self.registry.count_pooled(), self._build_pooled)
-        self.reaper = Reaper(self.sweep, self.watchdog, settings.reaper_interval_seconds)
+        self._leadership: Leadership | None = None
+        self.pool = WarmPool(
+            settings.pool_size, lambda: self.registry.count_pooled(), self._build_pooled, active=self.leads
+        )
+        self.reaper = Reaper(
+            self._sweep_if_leader, self._watchdog_if_leader, settings.reaper_interval_seconds
+        )
 
     @classmethod
     def from_settings(
@@ -86,6 +92,7 @@ class SandboxManager:
         self.provider.start()
         if self.provider.shared:
             self._registry = PgRegistry(self._shared_server(), self.prefix)
+            self._leadership = Leadership(self._shared_server(), self.prefix)
         else:
             self._registry = MemoryRegistry()
         self._registry.ensure()
@@ -97,6 +104,8 @@ class SandboxManager:
     def stop(self) -> None:
         self.pool.stop()
         self.reaper.stop()
+        if self._leadership is not None:
+            self._leadership.release()
         self._executor.shutdown(wait=True)
         self.provider.stop()
 
@@ -235,6 +244,19 @@ class SandboxManager:
                 if self.registry.get(workspace_id) is None:
                     drop_objects(server, self._executor, self.prefix, workspace_id)
         return orphans
+
+    def leads(self) -> bool:
+        """Whether this process runs the background work of the pool and reaper: always alone, the one
+        holding the leader lock when several processes share a server."""
+        return self._leadership is None or self._leadership.held()
+
+    def _sweep_if_leader(self) -> None:
+        if self.leads():
+            self.sweep()
+
+    def _watchdog_if_leader(self) -> None:
+        if self.leads():
+            self.watchdog()
 
     def sweep(self) -> None:
         """One round of the reaper: idle workspaces, then orphans."""

@@ -13,10 +13,17 @@ RECHECK_S = 5.0
 
 
 class WarmPool:
-    def __init__(self, size: int, count: Callable[[], int], build_one: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        size: int,
+        count: Callable[[], int],
+        build_one: Callable[[], None],
+        active: Callable[[], bool] = lambda: True,
+    ) -> None:
         self.size = size
         self._count = count
         self._build_one = build_one
+        self._active = active  # processes sharing a server: only the leader refills (the others would race)
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -51,7 +58,8 @@ class WarmPool:
         failures = 0
         while not self._stopping.is_set():
             try:
-                self.fill()
+                if self._active():
+                    self.fill()
                 failures = 0
             except Exception:  # keep refilling after a transient failure (server restarting, disk full)
                 failures += 1

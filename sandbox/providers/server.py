@@ -38,8 +38,11 @@ def parse_server(url: str) -> Server:
     admin_db = str(params.pop("dbname", "postgres"))
     host = str(params.get("host", "localhost"))
     port = int(str(params.get("port", 5432)))
+    # A Unix socket (`?host=/path/to/socket`, as `serve --workers` hands its cluster to the workers) is the
+    # app's fast way in; learners are shown the same server's TCP address on this machine.
+    public = "127.0.0.1" if host.startswith("/") else host
     return Server(
-        admin=params, admin_db=admin_db, app_host=host, app_port=port, public_host=host, public_port=port
+        admin=params, admin_db=admin_db, app_host=host, app_port=port, public_host=public, public_port=port
     )
 
 

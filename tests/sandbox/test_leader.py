@@ -1,0 +1,49 @@
+"""Processes sharing a sandbox server (workers, replicas): exactly one runs the warm pool and the reaper,
+and another takes over when it stops."""
+
+from __future__ import annotations
+
+import psycopg
+
+from sandbox import SandboxManager, SandboxSettings
+from sandbox.cluster import EmbeddedCluster
+from sandbox.providers.server import ServerProvider
+
+
+def manager_on(url: str) -> SandboxManager:
+    settings = SandboxSettings(sandbox="server", sandbox_url=url, sandbox_prefix="tlead", pool_size=0)
+    return SandboxManager(ServerProvider(url), settings, secret="s")
+
+
+def test_one_leader_at_a_time_and_a_successor_when_it_stops(pg_cluster: EmbeddedCluster) -> None:
+    url = pg_cluster.tcp_url("postgres", pg_cluster.password, "postgres")
+    first, second = manager_on(url), manager_on(url)
+    first.start(background=False)
+    second.start(background=False)
+    try:
+        assert first.leads() and not second.leads()
+        assert first.leads() and not second.leads()  # asking again changes nothing
+        first.stop()
+        assert second.leads()
+    finally:
+        second.stop()
+
+
+def test_a_leader_whose_connection_was_killed_is_replaced(pg_cluster: EmbeddedCluster) -> None:
+    url = pg_cluster.tcp_url("postgres", pg_cluster.password, "postgres")
+    first, second = manager_on(url), manager_on(url)
+    first.start(background=False)
+    second.start(background=False)
+    try:
+        assert first.leads()
+        with psycopg.connect(pg_cluster.admin_conninfo(), autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks"
+                " WHERE locktype = 'advisory' AND classid = %s::oid",
+                (0x4D4C5344,),
+            )
+        assert second.leads()
+        assert not first.leads()  # its connection is gone, and the lock is someone else's now
+    finally:
+        first.stop()
+        second.stop()
