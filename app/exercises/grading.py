@@ -34,6 +34,7 @@ class Submission:
     history: list[Migration]
     answers: dict[str, str] = field(default_factory=dict)
     learner_conninfo: dict[str, str] = field(default_factory=dict)  # env -> connection string
+    schema: str | None = None  # the workspace's schema.prisma (None: not compared with the history)
 
 
 @dataclass

@@ -16,13 +16,24 @@ import yaml
 from app.course.topics import describe_unknown, unknown_topics
 from app.exercises.app_queries import parse_app_queries
 from app.exercises.checks import param_problems
-from app.exercises.model import ENVIRONMENTS, Check, Exercise, Migration, Problem, Solution, StartState
+from app.exercises.model import (
+    BUILTIN_CHECKS,
+    ENVIRONMENTS,
+    STEP_ACTIONS,
+    Check,
+    Exercise,
+    Migration,
+    Problem,
+    Solution,
+    StartState,
+    Step,
+)
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n?", re.DOTALL)
 CHECK_META = ("id", "kind", "message", "hint")
 TOP_KEYS = {
     "title", "summary", "attempts_before_solution", "start", "seed", "app_queries", "grading_data",
-    "checks", "hints", "solution", "topics",
+    "checks", "hints", "solution", "topics", "mutants", "alternatives", "opt_out",
 }
 
 
@@ -146,20 +157,104 @@ def _solution(data: dict, checks: list[Check]) -> Solution:
     sol = data.get("solution")
     if not isinstance(sol, dict):
         raise _Invalid(("solution",), "`solution` must declare the reference schema, migrations, deployments")
-    deployments = sol.get("deployments", [])
+    return _play(sol, ("solution",), checks, None)
+
+
+PLAY_KEYS = {"schema", "migrations", "deployments", "answers", "steps"}
+
+
+def _play(raw: dict, path: tuple, checks: list[Check], base: Solution | None) -> Solution:
+    """The solution (base None) or a mutant/alternative: fields left out come from the solution, except
+    `steps`, which is never inherited."""
+    allowed = set(PLAY_KEYS)
+    if base is not None:
+        allowed |= {"name", "why", "fails"} if path[0] == "mutants" else {"name", "why"}
+    if unknown := sorted(set(raw) - allowed):
+        known = ", ".join(sorted(allowed))
+        raise _Invalid((*path, unknown[0]), f"unknown key `{unknown[0]}` (known: {known})")
+    deployments = raw["deployments"] if "deployments" in raw else (base.deployments if base else [])
     if not isinstance(deployments, list) or any(e not in ("staging", "prod") for e in deployments):
-        raise _Invalid(("solution", "deployments"), "`deployments` lists staging/prod in the order deployed")
-    answers = {str(k): str(v) for k, v in (sol.get("answers") or {}).items()}
+        raise _Invalid((*path, "deployments"), "`deployments` lists staging/prod in the order deployed")
+    raw_answers = raw.get("answers")
+    if raw_answers is not None and not isinstance(raw_answers, dict):
+        raise _Invalid((*path, "answers"), "`answers` maps quiz check ids to a choice")
+    answers = (
+        {str(k): str(v) for k, v in raw_answers.items()} if raw_answers is not None
+        else dict(base.answers) if base else {}
+    )
     quiz_ids = {c.id for c in checks if c.kind == "quiz"}
-    if set(answers) - quiz_ids:
-        unknown = sorted(set(answers) - quiz_ids)[0]
-        raise _Invalid(("solution", "answers"), f"answer to unknown quiz `{unknown}`")
-    return Solution(
-        schema=_text(sol, "schema", ("solution",)),
-        migrations=_migrations(sol.get("migrations", []), ("solution", "migrations"), sql_required=False),
+    if strays := sorted(set(answers) - quiz_ids):
+        raise _Invalid((*path, "answers"), f"answer to unknown quiz `{strays[0]}`")
+    if "migrations" in raw or base is None:
+        migrations = _migrations(raw.get("migrations", []), (*path, "migrations"), base is not None)
+    else:
+        migrations = list(base.migrations)
+    play = Solution(
+        schema=_text(raw, "schema", path) if "schema" in raw or base is None else base.schema,
+        migrations=migrations,
         deployments=list(deployments),
         answers=answers,
+        steps=_steps(raw["steps"], (*path, "steps")) if "steps" in raw else None,
     )
+    if base is not None:
+        play.name = _text(raw, "name", path)
+        play.why = _text(raw, "why", path)
+        fails = raw.get("fails") or []
+        check_ids = {c.id for c in checks} | set(BUILTIN_CHECKS)
+        if not isinstance(fails, list) or any(str(f) not in check_ids for f in fails):
+            ids = ", ".join(sorted(check_ids))
+            raise _Invalid((*path, "fails"), f"`fails` lists check ids of this exercise ({ids})")
+        play.fails = [str(f) for f in fails]
+    return play
+
+
+def _steps(items: Any, path: tuple) -> list[Step]:
+    if not isinstance(items, list) or not items:
+        raise _Invalid(path, "`steps` is a non-empty list of actions")
+    steps = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or len(item) != 1 or next(iter(item)) not in STEP_ACTIONS:
+            raise _Invalid((*path, i), f"a step is one of {', '.join(STEP_ACTIONS)}, e.g. `- deploy: prod`")
+        action, value = next(iter(item.items()))
+        steps.append(Step(action, _step_args(action, value, (*path, i))))
+    return steps
+
+
+def _step_args(action: str, value: Any, path: tuple) -> dict[str, Any]:
+    if action == "deploy":
+        if value not in ENVIRONMENTS:
+            raise _Invalid(path, "`deploy:` names dev, staging or prod")
+        return {"env": value}
+    needs = {
+        "create": ("name", "sql"), "create_only": ("name", "sql"), "edit_migration": ("name", "sql"),
+        "sql": ("env", "query"), "terminal": ("env", "command"),
+    }[action]
+    if not isinstance(value, dict) or any(not isinstance(value.get(k), str) for k in needs):
+        raise _Invalid(path, f"`{action}:` takes {{{', '.join(needs)}}}")
+    if "env" in needs and value["env"] not in ENVIRONMENTS:
+        raise _Invalid(path, f"`{action}:` env is dev, staging or prod")
+    return {k: value[k] for k in needs}
+
+
+def _plays(data: dict, key: str, checks: list[Check], solution: Solution) -> list[Solution]:
+    items = data.get(key) or []
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise _Invalid((key,), f"`{key}` is a list of plays (name, why, and what differs from the solution)")
+    plays = [_play(item, (key, i), checks, solution) for i, item in enumerate(items)]
+    names = [p.name for p in plays]
+    if len(set(names)) != len(names):
+        raise _Invalid((key,), f"two {key} have the same name")
+    return plays
+
+
+def _opt_out(data: dict) -> dict[str, str]:
+    raw = data.get("opt_out") or {}
+    soundness = BUILTIN_CHECKS[1:]
+    if not isinstance(raw, dict) or any(k not in soundness or not isinstance(v, str) or not v.strip()
+                                        for k, v in raw.items()):
+        ids = ", ".join(soundness)
+        raise _Invalid(("opt_out",), f"`opt_out` maps a built-in check ({ids}) to why it does not apply")
+    return {str(k): str(v) for k, v in raw.items()}
 
 
 def _build(path: Path, lesson: str, data: dict, body: str, body_line: int) -> Exercise:
@@ -182,6 +277,7 @@ def _build(path: Path, lesson: str, data: dict, body: str, body_line: int) -> Ex
         raise _Invalid(("topics",), "`topics` must be a list of topic ids")
     if unknown := unknown_topics(topics):
         raise _Invalid(("topics",), describe_unknown(unknown))
+    solution = _solution(data, checks)
     return Exercise(
         id=f"{lesson}/{path.stem}",
         lesson=lesson,
@@ -196,10 +292,13 @@ def _build(path: Path, lesson: str, data: dict, body: str, body_line: int) -> Ex
         grading_data=_per_env(data.get("grading_data"), ("grading_data",)),
         checks=checks,
         hints=list(hints),
-        solution=_solution(data, checks),
+        solution=solution,
         attempts_before_solution=attempts,
         quizzes={c.id: c.params for c in checks if c.kind == "quiz"},
         topics=list(topics),
+        mutants=_plays(data, "mutants", checks, solution),
+        alternatives=_plays(data, "alternatives", checks, solution),
+        opt_out=_opt_out(data),
     )
 
 

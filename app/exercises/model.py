@@ -9,7 +9,7 @@ from typing import Any
 from app.course.problems import Problem
 from sandbox.risk import AppQuery
 
-__all__ = ["Check", "Exercise", "Migration", "Problem", "Solution", "StartState"]
+__all__ = ["Check", "Exercise", "Migration", "Play", "Problem", "Solution", "StartState", "Step"]
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 
@@ -39,13 +39,35 @@ class Check:
     hint: str = ""
 
 
+# Checks every exercise gets, before its own (an exercise may opt out of the soundness ones, with a reason).
+BUILTIN_CHECKS = ("deploys", "schema-matches-history", "envs-match-history", "start-untouched")
+STEP_ACTIONS = ("create", "create_only", "deploy", "sql", "terminal", "edit_migration")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One learner action of a play: `action` is one of STEP_ACTIONS, `args` its parameters."""
+
+    action: str
+    args: dict[str, Any]
+
+
 @dataclass
 class Solution:
+    """A play: what a learner does (the reference solution, a mutant or an alternative)."""
+
     schema: str
     migrations: list[Migration]
     # Environments deployed to, in order, after the migrations were created (dev always has them).
     deployments: list[str]
     answers: dict[str, str]
+    steps: list[Step] | None = None  # when given, replaces migrations + deployments
+    name: str = "solution"
+    why: str = ""
+    fails: list[str] = field(default_factory=list)  # mutants: check ids that must be among the failed
+
+
+Play = Solution
 
 
 @dataclass
@@ -67,6 +89,9 @@ class Exercise:
     attempts_before_solution: int = 3
     quizzes: dict[str, dict[str, Any]] = field(default_factory=dict)  # check id -> question/choices
     topics: list[str] = field(default_factory=list)  # ids from app.course.topics.TOPICS
+    mutants: list[Solution] = field(default_factory=list)  # plausible wrong plays: each must fail
+    alternatives: list[Solution] = field(default_factory=list)  # other right plays: each must pass
+    opt_out: dict[str, str] = field(default_factory=dict)  # built-in check id -> why it does not apply
 
     @property
     def start_names(self) -> list[str]:

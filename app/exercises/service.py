@@ -226,6 +226,7 @@ class ExerciseService:
             row = store.find_workspace(session, learner, context)
             assert row is not None
             history = exercise_history(row)
+            schema = row.schema_text
             sandbox, rebuilt = self.panel.sandboxes.ensure_workspace(row.sandbox_id or "")
             if rebuilt:  # rebuilt (when reaped) as the panel would, never half
                 environments.rebuild(row, sandbox, self.start_templates)
@@ -233,7 +234,7 @@ class ExerciseService:
             self._progress(session, learner, exercise).answers = json.dumps(answers)
             session.commit()
         try:
-            result = grade(exercise, Submission(history, answers, conninfo), self.dbs)
+            result = grade(exercise, Submission(history, answers, conninfo, schema=schema), self.dbs)
         except ContentError as error:
             result = GradeResult(problem=f"content problem: {error}")
         self.record(learner, exercise, result)
