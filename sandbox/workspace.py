@@ -5,9 +5,11 @@ Every name that reaches SQL is validated by `sandbox.names` and quoted with `psy
 
 from __future__ import annotations
 
+import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
@@ -103,6 +105,22 @@ class Workspace:
                 conn, self.server, backup, None, template=self.dbname(src_env), end_sessions=True
             )
         return backup
+
+    @contextmanager
+    def scratch_copy(self, src_env: str) -> Iterator[str]:
+        """A throwaway copy of an environment owned by the workspace role, for the risk tracer: learner
+        SQL run there keeps the role's rights and limits. Yields its conninfo (as the role); dropped on
+        exit. Sessions on the source are ended, as for any copy."""
+        scratch = names.backup_db_name(self.prefix, self.id, f"risk_{secrets.token_hex(4)}")
+        with self.server.admin_connection() as conn:
+            _create_database(
+                conn, self.server, scratch, self.role, template=self.dbname(src_env), end_sessions=True
+            )
+        try:
+            yield self.server.role_conninfo(self.role, self.password, scratch)
+        finally:
+            with self.server.admin_connection() as conn:
+                _drop_database(conn, scratch)
 
     def restore_env(self, env: str, backup_name: str) -> None:
         backup = names.backup_db_name(self.prefix, self.id, backup_name)

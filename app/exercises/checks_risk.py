@@ -208,7 +208,7 @@ def app_queries(ctx: GradingContext, p: dict) -> None:
 def _run_version(conn: psycopg.Connection, version: str, queries: list[AppQuery], where: str) -> None:
     [result] = check_versions(conn, {version: queries})
     if not result.ok:
-        raise CheckFailed(f"app {result.summary()} on {where}")
+        raise CheckFailed(f"{result.summary()} on {where}")
 
 
 def max_stall_ms(ctx: GradingContext, p: dict) -> None:

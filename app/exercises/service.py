@@ -31,6 +31,7 @@ from app.panel import environments, store
 from app.panel.rebuild import StartTemplate
 from app.panel.service import PanelService
 from sandbox.migrate.history import Migration as EngineMigration
+from sandbox.risk import AppQuery
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class ExerciseService:
         self.catalog = catalog
         self._dbs = dbs
         panel.start_source = self.start_templates
+        panel.app_queries = self.app_queries
 
     @property
     def dbs(self) -> GradingDatabases:
@@ -130,6 +132,11 @@ class ExerciseService:
         session.flush()
         environments.save(session, row, snapshots)
         session.commit()
+
+    def app_queries(self, context: str) -> dict[str, list[AppQuery]]:
+        """The application versions an exercise declares, for the panel's Risk view."""
+        exercise = next((e for e in self.catalog.load().exercises if context_of(e) == context), None)
+        return exercise.app_queries if exercise else {}
 
     def start_templates(self, workspace: Workspace) -> dict[str, StartTemplate] | None:
         """Where a rebuilt exercise workspace's environments start: the exercise's seeded start

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.csrf import verify_csrf
 from app.identity import LearnerId
-from app.panel.render import render_panel, render_sql
+from app.panel.render import render_panel, render_risk, render_sql
 from app.panel.service import PanelService
 
 CONTEXT_PATTERN = r"^(playground|(?:lesson|exercise)-[a-z0-9][a-z0-9-]{0,100})$"
@@ -54,6 +54,14 @@ def migration_sql(
     request: Request, context: Context, name: str, learner: LearnerId, service: Service
 ) -> Response:
     return render_sql(request, context, name, service.migration_sql(learner, context, name))
+
+
+@router.get("/panel/{context}/migrations/{name}/risk", response_class=HTMLResponse)
+def migration_risk(
+    request: Request, context: Context, name: str, learner: LearnerId, service: Service
+) -> Response:
+    view, risk = service.risk(learner, context, name)
+    return render_risk(request, view, risk)
 
 
 @router.post("/panel/{context}/migrations", response_class=HTMLResponse)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.db import StateDB
 from app.db.workspaces import Workspace
 from app.errors import AppError
-from app.panel import environments, failure, store
+from app.panel import environments, failure, risk, store
 from app.panel.active import Active
 from app.panel.command_runner import run_command
 from app.panel.locks import WorkspaceLocks
@@ -53,6 +53,8 @@ class PanelService:
         self.locks = WorkspaceLocks(state.engine)
         # Where a rebuilt workspace's seed rows come from when not the starter's (exercises set it).
         self.start_source: environments.StartSource | None = None
+        # The application versions' queries of a context, for the Risk view (exercises set it).
+        self.app_queries: risk.AppQueriesOf | None = None
 
     @property
     def sandboxes(self) -> SandboxManager:
@@ -195,6 +197,19 @@ class PanelService:
             row = store.find_workspace(session, learner_id, context)
             found = next((m for m in row.migrations if m.name == name), None) if row else None
             return found.sql if found else None
+
+    def risk(self, learner_id: str, context: str, name: str) -> tuple[PanelView, risk.RiskView]:
+        """The Risk view of one migration, traced on a copy of the environment it reaches next."""
+        with self._hold(learner_id, context) as active:
+            view = self._view(active)
+            states: dict[str, dict[str, str]] = {row.name: dict(row.states) for row in view.history}
+            history = active.history.list()
+            if name not in states or all(m.name != name for m in history):
+                raise AppError(404, "No such migration", f"This workspace has no migration named {name!r}.")
+            apps = self.app_queries(context) if self.app_queries else {}
+            if not apps and context == "playground":
+                apps = risk.PLAYGROUND_APP
+            return view, risk.build(active.sandbox, history, states, name, apps)
 
     # -- actions -----------------------------------------------------------------------------------
 

@@ -73,7 +73,8 @@ class VersionResult:
 
     def summary(self) -> str:
         """"app v1: 3/3 queries OK" or "v2: 2/3 — column "name" does not exist"."""
-        text = f"{self.version}: {self.passed}/{len(self.results)} queries OK"
+        label = self.version if self.version.startswith("app") else f"app {self.version}"
+        text = f"{label}: {self.passed}/{len(self.results)} queries OK"
         failed = next((r for r in self.results if not r.ok), None)
         return f"{text} — {failed.query.name}: {failed.error}" if failed else text
 
