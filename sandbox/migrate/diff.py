@@ -21,6 +21,7 @@ from sandbox.migrate.steps import (
     AlterTable,
     ColumnChangeKind,
     CreateEnum,
+    CreateExtension,
     CreateIndex,
     CreateTable,
     DropAndRecreateColumn,
@@ -85,6 +86,10 @@ def diff_schemas(before: SqlSchema, after: SqlSchema) -> list[Step]:
         _diff_table(old, new, (b_pos[old.name], a_pos[new.name]), add, sequences)
 
     _diff_enums(before, after, before_tables, add)
+    known = {e.name for e in before.extensions}
+    for extension in sorted(after.extensions, key=lambda e: e.name.encode("utf-8")):
+        if extension.name not in known:
+            add(CreateExtension(extension), extension.name.encode("utf-8"))
 
     keyed.sort(key=lambda pair: pair[0])
     return [step for _, step in keyed]

@@ -136,6 +136,8 @@ def introspect(conn: psycopg.Connection, schema: str = "public") -> SqlSchema:
                 )
             )
     enums = [Enum(name, list(values)) for name, values in conn.execute(ENUMS_SQL, params)]
+    # No extensions: Prisma 7.10.1's `migrate dev` does not read them back either, so a schema's
+    # `extensions = [...]` gives its CREATE EXTENSION IF NOT EXISTS in every new migration, as Prisma's does.
     return SqlSchema(tables=list(tables.values()), enums=enums, namespace=schema)
 
 

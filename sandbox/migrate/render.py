@@ -11,6 +11,7 @@ from sandbox.migrate.steps import (
     AlterEnum,
     AlterTable,
     CreateEnum,
+    CreateExtension,
     CreateIndex,
     CreateTable,
     DropAndRecreateColumn,
@@ -42,19 +43,33 @@ MANY_ENUM_VALUES_NOTE = (
 )
 
 
-def render_script(steps: list[Step], create_schema: bool = False, schema: str = "public") -> str:
-    """The whole script; `create_schema=True` adds the preamble of `migrate diff --from-empty`."""
+def render_script(
+    steps: list[Step], create_schema: bool = False, schema: str = "public", qualify_drops: bool = False
+) -> str:
+    """The whole script; `create_schema=True` adds the preamble of `migrate diff --from-empty`, and
+    `qualify_drops=True` names dropped tables, enums and foreign keys with the schema, as Prisma does for
+    `migrate diff --to-empty`."""
     sections = []
     # Prisma writes the CREATE SCHEMA preamble only in front of something to create.
     if create_schema and steps:
         sections.append(f"-- CreateSchema\nCREATE SCHEMA IF NOT EXISTS {quote(schema)};\n")
     for step in steps:
         statements = render_step(step)
+        if qualify_drops and isinstance(step, DropTable | DropForeignKey | DropEnum):
+            statements = [_qualified_drop(step, schema)]
         if statements:
             sections.append(f"-- {section_name(step)}\n" + "".join(f"{s};\n" for s in statements))
     if not sections:
         return EMPTY_MIGRATION
     return "\n".join(sections)
+
+
+def _qualified_drop(step: DropTable | DropForeignKey | DropEnum, schema: str) -> str:
+    if isinstance(step, DropTable):
+        return f"DROP TABLE {quote(schema)}.{quote(step.table.name)}"
+    if isinstance(step, DropEnum):
+        return f"DROP TYPE {quote(schema)}.{quote(step.enum.name)}"
+    return f"ALTER TABLE {quote(schema)}.{quote(step.table)} DROP CONSTRAINT {quote(step.foreign_key.name)}"
 
 
 def quote(name: str) -> str:
@@ -121,6 +136,12 @@ def add_foreign_key(table: str, fk: ForeignKey) -> str:
 
 
 def render_step(step: Step) -> list[str]:  # noqa: C901 - one branch per kind of step
+    if isinstance(step, CreateExtension):
+        extension = step.extension
+        clause = f" WITH SCHEMA {quote(extension.schema)}" if extension.schema else ""
+        if extension.version:
+            clause += f"{'' if clause else ' WITH'} VERSION {quote(extension.version)}"
+        return [f"CREATE EXTENSION IF NOT EXISTS {quote(extension.name)}{clause}"]
     if isinstance(step, CreateEnum):
         values = ", ".join(string_literal(v) for v in step.enum.values)
         return [f"CREATE TYPE {quote(step.enum.name)} AS ENUM ({values})"]

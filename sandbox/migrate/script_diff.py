@@ -30,7 +30,13 @@ def diff_script(
     after = calculate(to_schema, to_path) if to_schema is not None else SqlSchema()
     steps = diff_schemas(before, after)
     create_schema = from_schema is None and to_schema is not None
-    sql = render_script(steps, create_schema=create_schema) if steps or create_schema else EMPTY_MIGRATION
+    # `--to-empty`: Prisma names dropped tables, enums and foreign keys with their schema.
+    qualify = to_schema is None
+    sql = (
+        render_script(steps, create_schema=create_schema, qualify_drops=qualify)
+        if steps or create_schema
+        else EMPTY_MIGRATION
+    )
     return sql, bool(steps)
 
 

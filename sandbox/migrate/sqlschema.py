@@ -115,11 +115,21 @@ class Enum:
 
 
 @dataclass
+class Extension:
+    """A PostgreSQL extension (`extensions = [citext]` with the postgresqlExtensions preview feature)."""
+
+    name: str
+    schema: str | None = None
+    version: str | None = None
+
+
+@dataclass
 class SqlSchema:
     """Tables and enums in declaration order (Prisma renders CREATE statements in schema order)."""
 
     tables: list[Table] = field(default_factory=list)
     enums: list[Enum] = field(default_factory=list)
+    extensions: list[Extension] = field(default_factory=list)
     # "public" when read from a database (introspect), None when calculated from a Prisma schema: Prisma
     # qualifies a few statements of its enum rewrite with the schema only when the old side was introspected.
     namespace: str | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sandbox.migrate.sqlschema import Column, Enum, ForeignKey, Index, PrimaryKey, Table
+from sandbox.migrate.sqlschema import Column, Enum, Extension, ForeignKey, Index, PrimaryKey, Table
 
 # How risky a column type change is (Prisma's ColumnTypeChange).
 TypeChange = Literal["safe", "risky", "not_castable"]
@@ -75,6 +75,14 @@ TableChange = (
 @dataclass
 class CreateEnum:
     enum: Enum
+
+
+@dataclass
+class CreateExtension:
+    """Prisma only creates extensions: one removed from the list, or given another version or schema,
+    is left as it is."""
+
+    extension: Extension
 
 
 @dataclass
@@ -161,7 +169,8 @@ class RenameIndex:
 
 
 Step = (
-    CreateEnum
+    CreateExtension
+    | CreateEnum
     | AlterEnum
     | DropForeignKey
     | DropIndex
@@ -177,6 +186,7 @@ Step = (
 
 # Prisma sorts steps by variant first, in this order (sql_migration.rs).
 STEP_ORDER: tuple[type, ...] = (
+    CreateExtension,
     CreateEnum,
     AlterEnum,
     DropForeignKey,

@@ -13,6 +13,7 @@ from sandbox.migrate.steps import (
     AlterEnum,
     AlterTable,
     CreateEnum,
+    CreateExtension,
     CreateIndex,
     CreateTable,
     DropAndRecreateColumn,
@@ -29,8 +30,9 @@ from sandbox.migrate.steps import (
 )
 
 # Section kinds in the order Prisma prints them (DriftType in sql_migration.rs).
-ADDED_ENUM, ADDED_TABLE, REMOVED_ENUM, REMOVED_TABLE, CHANGED_ENUM, CHANGED_TABLE = range(6)
+ADDED_EXTENSION, ADDED_ENUM, ADDED_TABLE, REMOVED_ENUM, REMOVED_TABLE, CHANGED_ENUM, CHANGED_TABLE = range(7)
 HEADERS = {
+    ADDED_EXTENSION: "[+] Added extensions",
     ADDED_ENUM: "[+] Added enums",
     ADDED_TABLE: "[+] Added tables",
     REMOVED_ENUM: "[-] Removed enums",
@@ -55,6 +57,8 @@ def summarize(steps: list[Step]) -> list[str]:
 
 
 def _section(step: Step) -> tuple[int, str]:
+    if isinstance(step, CreateExtension):
+        return ADDED_EXTENSION, step.extension.name  # Prisma heads each extension on its own
     if isinstance(step, CreateEnum):
         return ADDED_ENUM, ""
     if isinstance(step, CreateTable):
@@ -73,10 +77,14 @@ def _header(kind: int, name: str) -> str:
         return f"[*] Changed the `{name}` enum"
     if kind == CHANGED_TABLE:
         return f"[*] Changed the `{name}` table"
+    if kind == ADDED_EXTENSION:
+        return HEADERS[kind]
     return HEADERS[kind]
 
 
 def _lines(step: Step) -> list[str]:  # noqa: C901 - one branch per kind of step
+    if isinstance(step, CreateExtension):
+        return [f"  - {step.extension.name}"]
     if isinstance(step, CreateEnum | DropEnum):
         return [f"  - {step.enum.name}"]
     if isinstance(step, CreateTable | DropTable):

@@ -92,6 +92,7 @@ class FieldType:
     optional: bool
     list: bool
     span: Span
+    raw: str | None = None  # the database type of `Unsupported("…")`
 
 
 @dataclass

@@ -14,7 +14,7 @@ from sandbox.migrate.sqlschema import (
 from sandbox.migrate.sqlschema import (
     Enum as SqlEnum,
 )
-from sandbox.prisma import indexes, names
+from sandbox.prisma import datasource, indexes, names
 from sandbox.prisma.ast import Attribute, Field, Model, NumberValue, PrismaSchema, Relation, index_refs
 from sandbox.prisma.defaults import to_column_default
 from sandbox.prisma.relations import ACTIONS
@@ -47,19 +47,28 @@ class _Calculator:
         sql.enums = [SqlEnum(e.db_name, [v.db_name for v in e.values]) for e in self.schema.enums]
         tables = {m.name: self._table(m) for m in self.schema.models}
         sql.tables = list(tables.values())
+        sql.extensions = datasource.extensions(self.schema)
+        with_foreign_keys = datasource.relation_mode(self.schema) != "prisma"
         # Foreign keys follow the fields that hold them; join tables follow the order relations are met.
         by_field = {id(r.field): r for r in self.schema.relations if r.kind != "m:n"}
         for model in self.schema.models:
             for field in model.fields:
                 relation = by_field.get(id(field))
-                if relation is not None:
+                if relation is not None and with_foreign_keys:
                     tables[model.name].foreign_keys.append(self._foreign_key(relation))
-        sql.tables.extend(self._join_table(r) for r in self.schema.relations if r.kind == "m:n")
+        for relation in self.schema.relations:
+            if relation.kind == "m:n":
+                join_table = self._join_table(relation)
+                if not with_foreign_keys:
+                    join_table.foreign_keys = []  # relationMode = "prisma": Prisma emulates them
+                sql.tables.append(join_table)
         return sql
 
     def column(self, field: Field) -> Column:
         enum = self.enums.get(field.type.name)
-        if enum is not None:
+        if field.type.raw is not None:
+            sql_type = cast = field.type.raw
+        elif enum is not None:
             sql_type, cast = enum.db_name, f'"{enum.db_name}"'
         else:
             native = next((a for a in field.attributes if a.name.startswith("db.")), None)

@@ -3,6 +3,8 @@ line starts a new run), block attributes last and in Prisma's order, one blank l
 
 from __future__ import annotations
 
+import json
+
 from sandbox.prisma.ast import (
     ArrayValue,
     Attribute,
@@ -20,7 +22,7 @@ from sandbox.prisma.ast import (
     StringValue,
 )
 from sandbox.prisma.errors import SchemaError
-from sandbox.prisma.parser import parse_syntax
+from sandbox.prisma.parser import has_block_comments, parse_syntax
 
 BLOCK_ATTRIBUTE_ORDER = {"id": 0, "unique": 1, "index": 2, "map": 3}
 INDENT = "  "
@@ -32,6 +34,8 @@ def format_schema(text: str) -> str:
     schema, diagnostics = parse_syntax(text)
     if diagnostics:
         raise SchemaError(diagnostics)
+    if has_block_comments(text):
+        return text  # the tree does not keep `/* … */` comments: rather unformatted than lost
     return render(schema)
 
 
@@ -134,7 +138,10 @@ def _rows(members: list) -> list[str]:
 def _cells(member: Field | EnumValue | Property) -> list[str]:
     if isinstance(member, Field):
         suffix = "[]" if member.list else "?" if member.optional else ""
-        return [member.name, member.type.name + suffix, " ".join(_attribute(a) for a in member.attributes)]
+        type_text = member.type.name
+        if member.type.raw is not None:
+            type_text += "(" + json.dumps(member.type.raw, ensure_ascii=False) + ")"
+        return [member.name, type_text + suffix, " ".join(_attribute(a) for a in member.attributes)]
     if isinstance(member, EnumValue):
         return [member.name, " ".join(_attribute(a) for a in member.attributes)]
     return [member.name, "= " + expression(member.value)]

@@ -148,7 +148,7 @@ def check(attr: Attribute, fields: list[Field | None]) -> list[tuple[Span, str]]
                         "operator class.",
                     )
                 )
-            elif not (field.list or field.type.name == "Json"):
+            elif not (field.list or field.type.name == "Json" or field.type.raw is not None):
                 problems.append(
                     (
                         attr.span,

@@ -100,9 +100,65 @@ class _Cursor:
         return self.tokens[self.pos - 1].span
 
 
+MAX_NESTING = 32  # lists and calls nested deeper are refused (Python's own stack would give out first)
+
+
 def parse_syntax(text: str) -> tuple[PrismaSchema, list[Diagnostic]]:
     """The syntax tree and the syntax errors (the tree holds everything that could be read)."""
-    return _Parser(text).run()
+    text, unclosed = blank_block_comments(text)
+    schema, diagnostics = _Parser(text).run()
+    if unclosed is not None:
+        diagnostics.append(Diagnostic.at(unclosed, "This block comment is not closed: add `*/` to end it."))
+    return schema, diagnostics
+
+
+def has_block_comments(text: str) -> bool:
+    return blank_block_comments(text)[0] != text
+
+
+def blank_block_comments(text: str) -> tuple[str, Span | None]:
+    """`/* … */` comments (Prisma accepts them anywhere whitespace may stand) turned into spaces, line
+    breaks kept so that every position stays where it was; and where an unclosed one starts."""
+    out: list[str] = []
+    i, line, column = 0, 1, 1
+    in_string = False
+    while i < len(text):
+        ch = text[i]
+        if in_string:
+            if ch == "\\" and i + 1 < len(text) and text[i + 1] != "\n":
+                out.append(text[i : i + 2])
+                i, column = i + 2, column + 2
+                continue
+            in_string = ch not in ('"', "\n")
+        elif ch == '"':
+            in_string = True
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            end = len(text) if end < 0 else end
+            out.append(text[i:end])
+            column += end - i
+            i = end
+            continue
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            if end < 0:
+                start = Span(line, column, line, column + 2)
+                out.append("".join("\n" if c == "\n" else " " for c in text[i:]))
+                return "".join(out), start
+            body = text[i : end + 2]
+            out.append("".join("\n" if c == "\n" else " " for c in body))
+            newlines = body.count("\n")
+            line += newlines
+            column = len(body) - body.rfind("\n") if newlines else column + len(body)
+            i = end + 2
+            continue
+        out.append(ch)
+        if ch == "\n":
+            line, column = line + 1, 1
+        else:
+            column += 1
+        i += 1
+    return "".join(out), None
 
 
 class _Parser:
@@ -285,7 +341,13 @@ class _Parser:
         tok = c.expect("ident", f"Expected a type after the field name `{field_name}`, for example `String`.")
         span = tok.span
         optional = is_list = False
-        if c.at("("):
+        raw = None
+        if c.at("(") and tok.text == "Unsupported":
+            args = self._arguments(c, "`Unsupported(…)`")
+            if len(args) != 1 or args[0].name is not None or not isinstance(args[0].value, StringValue):
+                raise _LineError(span, 'Write the database type as one string: `Unsupported("tsvector")`.')
+            raw, span = args[0].value.value, span.to(c.last_span())
+        elif c.at("("):
             raise _LineError(
                 c.here(), f"Type `{tok.text}(…)` is not supported in Migration Lab's schema subset."
             )
@@ -305,7 +367,7 @@ class _Parser:
                 raise _LineError(
                     c.here(), "Optional lists are not supported. Use either `Type[]` or `Type?`."
                 )
-        return FieldType(tok.text, optional, is_list, span)
+        return FieldType(tok.text, optional, is_list, span, raw)
 
     def _field_attributes(self, c: _Cursor, after: str) -> list[Attribute]:
         attributes = []
@@ -385,7 +447,7 @@ class _Parser:
             args = self._arguments(c, f"`{sign}{name}`")
         return Attribute(name, args, at.span.to(c.last_span()), at.span.to(name_span), block)
 
-    def _arguments(self, c: _Cursor, owner: str) -> list[Argument]:
+    def _arguments(self, c: _Cursor, owner: str, depth: int = 0) -> list[Argument]:
         opening = c.next()
         assert opening is not None
         args: list[Argument] = []
@@ -405,7 +467,7 @@ class _Parser:
             if c.at("ident") and second is not None and second.kind == ":":
                 name = c.take().text
                 c.next()
-            value = self._expression(c)
+            value = self._expression(c, depth)
             args.append(Argument(name, value, start.to(c.last_span())))
             if c.at(","):
                 comma = c.take()
@@ -424,7 +486,12 @@ class _Parser:
                 f"{c.found()}.",
             )
 
-    def _expression(self, c: _Cursor) -> Expression:
+    def _expression(self, c: _Cursor, depth: int = 0) -> Expression:
+        if depth > MAX_NESTING:
+            raise _LineError(
+                c.here(),
+                f"Lists and function calls nested more than {MAX_NESTING} levels deep are not supported.",
+            )
         tok = c.peek()
         if tok is None:
             raise _LineError(
@@ -439,16 +506,16 @@ class _Parser:
         if tok.kind == "ident":
             c.next()
             if c.at("("):
-                args = self._arguments(c, f"`{tok.text}(…)`")
+                args = self._arguments(c, f"`{tok.text}(…)`", depth + 1)
                 return FunctionCall(tok.text, args, tok.span.to(c.last_span()))
             return ConstantValue(tok.text, tok.span)
         if tok.kind == "[":
-            return self._array(c)
+            return self._array(c, depth + 1)
         raise _LineError(
             tok.span, f"Expected a value (a string, a number, a list or a function call), found `{tok.text}`."
         )
 
-    def _array(self, c: _Cursor) -> ArrayValue:
+    def _array(self, c: _Cursor, depth: int) -> ArrayValue:
         opening = c.next()
         assert opening is not None
         items: list[Expression] = []
@@ -459,7 +526,7 @@ class _Parser:
                 raise _LineError(
                     opening.span, "This `[` is not closed on this line: a list must fit on one line."
                 )
-            items.append(self._expression(c))
+            items.append(self._expression(c, depth))
             if c.at(","):
                 comma = c.take()
                 if c.at("]"):

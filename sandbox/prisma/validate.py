@@ -7,12 +7,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from sandbox.prisma import defaults, indexes, names
+from sandbox.prisma import datasource, defaults, indexes, names
 from sandbox.prisma.ast import (
     Attribute,
     ConfigBlock,
     Enum,
     Field,
+    FunctionCall,
     Model,
     NumberValue,
     PrismaSchema,
@@ -30,6 +31,7 @@ FIELD_ATTRIBUTES = {
     "unique": {"map", "sort", "length"},
     "default": {"", "value", "map"},
     "updatedAt": set(),
+    "ignore": set(),
     "map": {"", "name"},
     "relation": {"", "name", "fields", "references", "onDelete", "onUpdate", "map"},
 }
@@ -38,6 +40,7 @@ BLOCK_ATTRIBUTES = {
     "unique": {"", "fields", "map", "name"},
     "index": {"", "fields", "map", "name", "type"},
     "map": {"", "name"},
+    "ignore": set(),
 }
 PROVIDERS = ("postgresql", "postgres")
 
@@ -86,6 +89,8 @@ class _Validator:
                     prop.value.span,
                     f'Migration Lab runs PostgreSQL: the provider must be "postgresql", not "{provider}".',
                 )
+            for span, message in datasource.check(self.schema, source):
+                self.error(span, message)
 
     def _top_names(self) -> None:
         seen: dict[str, str] = {}
@@ -154,7 +159,7 @@ class _Validator:
                 continue
             seen.add(field.name)
             kind = self._field_type(field)
-            if kind in ("scalar", "enum"):
+            if kind in ("scalar", "enum", "unsupported"):
                 if field.db_name in columns:
                     self.error(
                         field.name_span,
@@ -168,6 +173,8 @@ class _Validator:
 
     def _field_type(self, field: Field) -> str | None:
         name = field.type.name
+        if field.type.raw is not None:
+            return "unsupported"
         if name in SCALARS:
             return "scalar"
         if name in self.enums:
@@ -267,6 +274,13 @@ class _Validator:
                     self.error(attr.span, prefix + "Fields that are marked with @updatedAt cannot be lists.")
             elif attr.name == "map":
                 self._map_name(attr)
+            elif attr.name == "default" and kind == "unsupported":
+                value = defaults.default_value(attr)
+                if not (isinstance(value, FunctionCall) and value.name == "dbgenerated"):
+                    self.error(
+                        attr.span,
+                        prefix + 'Only @default(dbgenerated("...")) can be used for Unsupported types.',
+                    )
             elif attr.name == "default":
                 for span, message in defaults.check(field, kind, attr, self.enums.get(field.type.name)):
                     self.error(span, prefix + message)
@@ -281,7 +295,7 @@ class _Validator:
     def _native_type(self, field: Field, kind: str | None, attr: Attribute) -> None:
         name = attr.name[3:]
         native = NATIVE_TYPES.get(name)
-        if kind in ("enum", "relation"):
+        if kind in ("enum", "relation", "unsupported"):
             self.error(attr.name_span, f'Attribute not known: "@{attr.name}".')
             return
         if native is None:
@@ -316,6 +330,9 @@ class _Validator:
 
     def _block_attributes(self, model: Model) -> None:
         for attr in model.attributes:
+            if attr.name == "schema":
+                self.error(attr.span, datasource.MULTI_SCHEMA)
+                continue
             if attr.name not in BLOCK_ATTRIBUTES:
                 self.error(attr.name_span, f'Attribute not known: "@@{attr.name}".')
                 continue
@@ -323,6 +340,8 @@ class _Validator:
             if attr.name == "map":
                 self._map_name(attr)
                 continue
+            if attr.name == "ignore":
+                continue  # the table is still created: Prisma Client leaves it out
             self._criterion(model, attr)
         self._map_args(model.attributes)
         counts = {n: sum(1 for a in model.attributes if a.name == n) for n in ("id", "map")}
@@ -378,6 +397,8 @@ class _Validator:
                 )
 
     def _unique_criteria(self, model: Model) -> None:
+        if model.attribute("ignore") is not None:
+            return  # Prisma lets an ignored model go without one
         for field in model.fields:
             if field.attribute("id") or (field.attribute("unique") and not field.optional and not field.list):
                 return

@@ -1,0 +1,93 @@
+"""The features real schemas use, beyond the first subset: messages for what stays outside, limits, and
+`migrate diff --to-empty` (expected texts are Prisma 7.10.1's, from its engine)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox.migrate.script_diff import diff_script
+from sandbox.prisma import SchemaError, format_schema, parse_schema
+
+HEAD = 'datasource db {\n  provider = "postgresql"\n}\n'
+
+
+def errors(text: str) -> list[str]:
+    with pytest.raises(SchemaError) as caught:
+        parse_schema(text)
+    return [d.message for d in caught.value.diagnostics]
+
+
+def test_thirty_thousand_nested_lists_are_refused_with_a_limit() -> None:
+    deep = "[" * 30000 + "1" + "]" * 30000
+    assert errors(HEAD + f"model A {{\n  id Int @id @default({deep})\n}}\n") == [
+        "Lists and function calls nested more than 32 levels deep are not supported."
+    ]
+
+
+def test_unclosed_block_comment_is_said_once() -> None:
+    assert errors(HEAD + "/* never closed\nmodel A {\n  id Int @id\n}\n") == [
+        "This block comment is not closed: add `*/` to end it."
+    ]
+
+
+def test_block_comments_are_whitespace_and_format_keeps_them() -> None:
+    text = HEAD + "/** A */\nmodel A {\n  id Int @id /* key */\n  /** t */ t String\n}\n"
+    assert [f.name for f in parse_schema(text).models[0].fields] == ["id", "t"]
+    assert format_schema(text) == text
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            HEAD.replace("}", '  relationMode = "foo"\n}') + "model A {\n  id Int @id\n}\n",
+            'Error validating datasource `relationMode`: Invalid relation mode setting: "foo". '
+            'Supported values: "prisma", "foreignKeys"',
+        ),
+        (
+            HEAD.replace("}", "  extensions = [citext]\n}") + "model A {\n  id Int @id\n}\n",
+            "The `extensions` property is only available with the `postgresqlExtensions` preview feature.",
+        ),
+        (
+            HEAD + 'model A {\n  id Int @id\n  @@schema("auth")\n}\n',
+            "Multiple database schemas (`schemas = [...]` and `@@schema`) are outside Migration Lab's schema "
+            "subset: keep every model and enum in the `public` schema.",
+        ),
+        (
+            HEAD + "model A {\n  id Int @id\n  a String\n  @@index([a(sort: Desc)], type: Hash)\n}\n",
+            'Error parsing attribute "@@index": Hash type does not support sort option.',
+        ),
+        (
+            HEAD + "model A {\n  id Int @id\n  a String\n  @@index([a(length: 10)])\n}\n",
+            'Error parsing attribute "@@index": The length argument is not supported in an index definition '
+            "with the current connector",
+        ),
+        (
+            HEAD + "model A {\n  id Int @id\n  a Int\n  @@index([a(ops: JsonbPathOps)], type: Gin)\n}\n",
+            'Error parsing attribute "@@index": The given operator class `JsonbPathOps` points to the field '
+            "`a` that is not of Json type.",
+        ),
+    ],
+)
+def test_what_stays_outside_is_named(source: str, message: str) -> None:
+    found = errors(source)
+    assert message in found
+    assert not any("needs a list of fields" in m or "has to be unique" in m for m in found)
+
+
+def test_to_empty_qualifies_drops_with_the_schema_as_prisma() -> None:
+    schema = (
+        HEAD
+        + "enum E {\n  X\n}\nmodel A {\n  id Int @id\n  e E\n  tags T[]\n}\n"
+        + "model T {\n  id Int @id\n  as A[]\n}\n"
+    )
+    sql, changed = diff_script(schema, None)
+    assert changed
+    assert sql == (
+        '-- DropForeignKey\nALTER TABLE "public"."_AToT" DROP CONSTRAINT "_AToT_A_fkey";\n\n'
+        '-- DropForeignKey\nALTER TABLE "public"."_AToT" DROP CONSTRAINT "_AToT_B_fkey";\n\n'
+        '-- DropTable\nDROP TABLE "public"."A";\n\n'
+        '-- DropTable\nDROP TABLE "public"."T";\n\n'
+        '-- DropTable\nDROP TABLE "public"."_AToT";\n\n'
+        '-- DropEnum\nDROP TYPE "public"."E";\n'
+    )
