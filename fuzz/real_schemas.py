@@ -63,7 +63,9 @@ def history(git_dir: Path, path: str) -> list[tuple[str, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--git", type=Path, required=True, help="a git directory holding the history")
     parser.add_argument("--path", required=True, help="the schema file's path in the repository")
     parser.add_argument("--name", required=True, help="the fixture's name (the project)")
