@@ -16,10 +16,12 @@ from sandbox.risk import (
     LintError,
     SqlSyntaxError,
     StatementRisk,
+    Timeline,
     TraceError,
     VersionResult,
     check_versions,
     plain_words,
+    run_with_traffic,
     trace,
 )
 from sandbox.workspace import Workspace
@@ -119,3 +121,43 @@ def build(
             view.versions = check_versions(conn, app_queries)
     return view
 
+
+
+LONG_TRANSACTION_MS = 2000  # the "long report" a learner may leave open during a deploy
+TRAFFIC_SESSIONS = 3
+
+
+def deploy_under_traffic(
+    conninfo: str,
+    queries: list[AppQuery],
+    deploy: Callable[[], tuple[str, bool]],
+    long_transaction_ms: int,
+    before: Callable[[], None],
+) -> tuple[str, bool, Timeline | None]:
+    """Run `deploy` (the panel's: notice and success) while the app's queries run on prod from a few of
+    the learner's sessions. `before` (the backup, which ends prod's sessions) runs first. A deploy is not
+    retried: a failure on `lock_timeout` is shown as it happened, fast."""
+    before()
+    outcome = ("", False)
+
+    def run() -> str:
+        nonlocal outcome
+        outcome = deploy()
+        return "" if outcome[1] else outcome[0]
+
+    conns: list[psycopg.Connection] = []
+    try:
+        try:
+            conns = [psycopg.connect(conninfo, autocommit=True) for _ in range(TRAFFIC_SESSIONS + 1)]
+        except psycopg.OperationalError as error:
+            notice, ok = deploy()
+            return f"{notice} (Live traffic could not start: {error}.)", ok, None
+        holder, *sessions = conns
+        timeline = run_with_traffic(
+            sessions, queries, run, long_transaction=holder, long_transaction_ms=long_transaction_ms,
+            retries=0,
+        )
+    finally:
+        for conn in conns:
+            conn.close()
+    return outcome[0], outcome[1], timeline

@@ -128,8 +128,17 @@ def resolve(
 
 
 @router.post("/panel/{context}/envs/{env}/deploy", response_class=HTMLResponse)
-def deploy(request: Request, context: Context, env: Env, learner: LearnerId, service: Service) -> Response:
-    return render_panel(request, service.deploy(learner, context, env), main="_envs", oob=["_history"])
+def deploy(
+    request: Request,
+    context: Context,
+    env: Env,
+    learner: LearnerId,
+    service: Service,
+    traffic: Annotated[bool, Form()] = False,
+    long_transaction: Annotated[bool, Form()] = False,
+) -> Response:
+    view = service.deploy(learner, context, env, traffic=traffic, long_transaction=long_transaction)
+    return render_panel(request, view, main="_envs", oob=["_history"])
 
 
 @router.post("/panel/{context}/envs/dev/reset", response_class=HTMLResponse)

@@ -322,17 +322,36 @@ class PanelService:
             card.notice = result.output.strip()
             return view
 
-    def deploy(self, learner_id: str, context: str, env: str) -> PanelView:
+    def deploy(
+        self, learner_id: str, context: str, env: str, traffic: bool = False, long_transaction: bool = False
+    ) -> PanelView:
+        """Deploy to `env`; to prod optionally under live traffic (the context's application queries from
+        a few sessions, and a long report transaction open if asked), whose timeline the card shows."""
         with self._hold(learner_id, context) as active:
-            notice, ok = self._deploy(active, env)
+            timeline = None
+            if traffic and env == "prod":
+                queries = self._traffic_queries(context)
+                notice, ok, timeline = risk.deploy_under_traffic(
+                    active.sandbox.conninfo("prod"),
+                    queries,
+                    lambda: self._deploy(active, env, backup=False),
+                    long_transaction_ms=risk.LONG_TRANSACTION_MS if long_transaction else 0,
+                    before=lambda: self._backup_before_deploy(active),
+                )
+            else:
+                notice, ok = self._deploy(active, env)
             view = self._view(active)
             card = view.env(env)
-            card.notice, card.notice_ok = notice, ok
+            card.notice, card.notice_ok, card.traffic = notice, ok, timeline
             return view
 
-    def _deploy(self, active: Active, env: str) -> tuple[str, bool]:
+    def _traffic_queries(self, context: str) -> list:
+        apps = self.app_queries(context) if self.app_queries else {}
+        return next(iter(apps.values()), None) or risk.PLAYGROUND_APP["app"]
+
+    def _deploy(self, active: Active, env: str, backup: bool = True) -> tuple[str, bool]:
         sandbox = active.sandbox
-        if env == "prod":
+        if env == "prod" and backup:
             self._backup_before_deploy(active)
         result = commands.migrate_deploy(active.history, sandbox.conninfo(env))
         if result.exit_code != 0:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from app.panel.failure import Failure
 
@@ -56,6 +56,7 @@ class EnvCard:
     drift: list[str] = field(default_factory=list)  # what the database has that its migrations do not
     drift_checked: bool = False  # False when drift could not be computed (failed migration, replay error)
     confirm_restore: int | None = None  # the backup whose restore awaits confirmation
+    traffic: Any = None  # sandbox.risk.Timeline of the last deploy run under live traffic
 
     @property
     def label(self) -> str:

@@ -63,3 +63,37 @@ def test_the_history_links_every_migration_not_in_prod_to_its_risk_and_works_wit
 
 def test_an_unknown_migration_is_a_404_not_a_crash(panel: Panel) -> None:
     assert panel.get("/migrations/20990101000000_nope/risk").status_code == 404
+
+
+def deploy_with_traffic(panel: Panel):
+    response = panel.post("/envs/prod/deploy", {"traffic": "1", "long_transaction": "1"})
+    assert response.status_code == 200, response.text
+    return soup(response.text).select_one("#env-prod .traffic")
+
+
+def longest_ms(traffic) -> float:
+    summary = text(traffic.select_one("p"))
+    return float(summary.split("longest: ", 1)[1].split(" ms", 1)[0])
+
+
+def test_access_exclusive_behind_a_long_transaction_visibly_stalls_the_traffic(panel: Panel) -> None:
+    panel.create(SCHEMA_WITH_BIO, "add bio")
+    traffic = deploy_with_traffic(panel)
+    assert text(traffic.select_one(".risk-badge")) == "Stalled"
+    assert longest_ms(traffic) > 1000  # queued behind the ALTER, itself behind the 2 s report
+    rows = traffic.select(".traffic-timeline tbody tr")
+    assert rows and all("waited" in text(r) or "failed" in text(r) for r in rows)
+    assert "done" in text(traffic.select(".result")[-1])
+
+
+def test_lock_timeout_makes_the_same_deploy_fail_fast_instead(panel: Panel) -> None:
+    page = panel.create(SCHEMA_WITH_BIO, "add bio", create_only="1")
+    name = migration_named(page, "_add_bio")
+    sql = "SET lock_timeout = '200ms';\nALTER TABLE \"User\" ADD COLUMN \"bio\" TEXT;\n"
+    assert panel.post("/migrations/apply", {"name": name, "sql": sql}).status_code == 200
+    traffic = deploy_with_traffic(panel)
+    attempt = text(traffic.select(".result")[-1])
+    assert "failed: Deploy failed (P3018)" in attempt
+    assert int(attempt.split("ran ", 1)[1].split(" ms", 1)[0]) < 1000
+    assert "canceling statement due to lock timeout" in text(traffic.find_parent(id="env-prod"))
+    assert longest_ms(traffic) < 1000  # the queries queued at most as long as lock_timeout, not 2 s
