@@ -19,6 +19,7 @@ SUITES: dict[str, str] = {
     "panel": "app.bench.panel",
     "rebuild": "app.bench.rebuild",
     "load": "app.bench.load",
+    "risk": "app.bench.risk",
 }
 
 

@@ -11,6 +11,7 @@ time of every rewrite or index build for the same observation.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import psycopg
@@ -213,21 +214,23 @@ def trace(
     connection to it), which must be a throwaway copy: it is left migrated. Raises SqlSyntaxError (bad
     SQL), LintError (squawk missing) or TraceError."""
     statements = split(text)
-    findings = lint(text, assume_in_transaction) if with_lint and statements else []
     report = RiskReport([StatementRisk(s.index, s.line, s.sql) for s in statements])
-    for finding in findings:
-        owner = statement_at(statements, finding.offset)
-        if owner is not None:
-            report.statements[owner.index - 1].lint.append(finding)
-    if isinstance(conninfo, psycopg.Connection):
-        _trace_on(conninfo, statements, report, statement_timeout_ms)
-        return report
-    try:
-        conn = psycopg.connect(conninfo, autocommit=True)
-    except psycopg.Error as error:
-        raise TraceError(f"cannot connect to the copy: {pg_error(error)}") from error
-    with conn:
-        _trace_on(conn, statements, report, statement_timeout_ms)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # squawk runs while the statements do: its process start costs as much as a small statement.
+        linting = pool.submit(lint, text, assume_in_transaction) if with_lint and statements else None
+        if isinstance(conninfo, psycopg.Connection):
+            _trace_on(conninfo, statements, report, statement_timeout_ms)
+        else:
+            try:
+                conn = psycopg.connect(conninfo, autocommit=True)
+            except psycopg.Error as error:
+                raise TraceError(f"cannot connect to the copy: {pg_error(error)}") from error
+            with conn:
+                _trace_on(conn, statements, report, statement_timeout_ms)
+        for finding in linting.result() if linting else []:
+            owner = statement_at(statements, finding.offset)
+            if owner is not None:
+                report.statements[owner.index - 1].lint.append(finding)
     return report
 
 
