@@ -36,12 +36,18 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'm', 'f') AND n.nspname <> 'information_schema'
   AND n.nspname NOT LIKE 'pg\\_%'
 """
-_OWN_LOCKS = """
-SELECT relation, mode FROM pg_locks
-WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted
-  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+# What a statement did, read inside its transaction in one round trip: its backend's table locks, every
+# user table's relfilenode and name, and the tables it read in full.
+_OBSERVE = f"""
+SELECT
+  (SELECT coalesce(json_agg(json_build_array(relation::bigint, mode)), '[]') FROM pg_locks
+   WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted
+     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())),
+  (SELECT coalesce(json_agg(json_build_array(t.oid::bigint, t.relfilenode::bigint, t.nspname, t.relname)),
+                   '[]')
+   FROM ({_TABLES}) t),
+  (SELECT coalesce(json_agg(relid::bigint), '[]') FROM pg_stat_xact_user_tables WHERE seq_scan > 0)
 """
-_SCANNED = "SELECT relid FROM pg_stat_xact_user_tables WHERE seq_scan > 0"
 
 
 class TraceError(Exception):
@@ -177,29 +183,28 @@ def _outside_transaction(conn: psycopg.Connection, statement: Statement, risk: S
 
 
 def _in_transaction(
-    conn: psycopg.Connection, statement: Statement, risk: StatementRisk, existing: set[int]
-) -> bool:
-    """Trace one statement in its own transaction on the copy; False when it refuses a transaction block.
-    Only tables in `existing` (there before the migration) count: no running application uses the others."""
-    before = {oid: value for oid, value in _tables(conn).items() if oid in existing}
-    conn.execute("BEGIN")
+    conn: psycopg.Connection, statement: Statement, risk: StatementRisk, tables: dict[int, tuple[int, str]]
+) -> dict[int, tuple[int, str]] | None:
+    """Trace one statement in its own transaction on the copy, given the tables before it (only those
+    there before the migration: no running application uses the others). Returns the tables after it, or
+    None when it refuses a transaction block."""
     try:
         started = time.perf_counter()
-        conn.execute(statement.sql)
+        conn.execute(f"BEGIN;\n{statement.sql}".encode())  # one round trip: the statement is timed alone
         risk.duration_ms = round((time.perf_counter() - started) * 1000, 1)
-        held = conn.execute(_OWN_LOCKS).fetchall()
-        after = _tables(conn)
-        scanned = {row[0] for row in conn.execute(_SCANNED)}
+        row = conn.execute(_OBSERVE).fetchone()
     except psycopg.Error as error:
         conn.execute("ROLLBACK")
         if error.diag.sqlstate == NOT_IN_TRANSACTION:
-            return False
+            return None
         raise
     conn.execute("COMMIT")
-    risk.locks = _sorted_locks([(before[oid][1], mode) for oid, mode in held if oid in before])
-    risk.rewrites = _rewritten(before, after)
-    risk.scans = sorted({before[oid][1] for oid in scanned if oid in before} - set(risk.rewrites))
-    return True
+    held, listed, scanned = row if row else ([], [], [])
+    after = {oid: (node, _name(schema, rel)) for oid, node, schema, rel in listed}
+    risk.locks = _sorted_locks([(tables[oid][1], mode) for oid, mode in held if oid in tables])
+    risk.rewrites = _rewritten(tables, after)
+    risk.scans = sorted({tables[oid][1] for oid in scanned if oid in tables} - set(risk.rewrites))
+    return after
 
 
 def trace(
@@ -239,14 +244,19 @@ def _trace_on(
 ) -> None:
     if timeout_ms:
         conn.execute(f"SET statement_timeout = {int(timeout_ms)}")
-    existing = set(_tables(conn))
+    tables = _tables(conn)
+    existing = set(tables)
     for statement, risk in zip(statements, report.statements, strict=True):
         if isinstance(statement.node, ast.TransactionStmt):
             risk.note = NOTE_TRANSACTION
             continue
         try:
-            if not _in_transaction(conn, statement, risk, existing):
+            before = {oid: value for oid, value in tables.items() if oid in existing}
+            after = _in_transaction(conn, statement, risk, before)
+            if after is None:
                 _outside_transaction(conn, statement, risk)
+                after = _tables(conn)
+            tables = after
         except psycopg.OperationalError as error:
             if conn.closed:
                 raise TraceError(f"the copy went away: {pg_error(error)}") from error
