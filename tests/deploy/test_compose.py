@@ -107,7 +107,9 @@ def stack() -> Iterator[tuple[str, dict[str, str], list[str]]]:
         up = subprocess.run(
             [*command, "up", "-d", "--build"], env=env, cwd=REPO, capture_output=True, text=True, timeout=1200
         )
-        assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+        if up.returncode != 0:
+            app_logs = "".join(logs(command, env, s)[-3000:] for s in ("app-1", "app-2"))
+            raise AssertionError(f"compose up failed:\n{up.stderr[-2000:]}\napp logs:\n{app_logs}")
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 180
         while True:
