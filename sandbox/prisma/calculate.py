@@ -56,7 +56,16 @@ class _Calculator:
                 relation = by_field.get(id(field))
                 if relation is not None and with_foreign_keys:
                     tables[model.name].foreign_keys.append(self._foreign_key(relation))
-        for relation in self.schema.relations:
+        # Join tables come in the order of their model A (the one that sorts first) in the schema, then of
+        # A's relation field (Prisma's engine, checked against it).
+        positions = {id(m): i for i, m in enumerate(self.schema.models)}
+
+        def join_order(relation: Relation) -> tuple[int, int]:
+            fields = [id(f) for f in relation.model.fields]
+            own = id(relation.field)
+            return positions[id(relation.model)], fields.index(own) if own in fields else 0
+
+        for relation in sorted((r for r in self.schema.relations if r.kind == "m:n"), key=join_order):
             if relation.kind == "m:n":
                 join_table = self._join_table(relation)
                 if not with_foreign_keys:
