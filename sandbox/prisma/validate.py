@@ -450,7 +450,10 @@ def _constraints(schema: PrismaSchema) -> Iterator[tuple[str, Attribute, str]]:
             if attr.name in ("id", "unique", "index") and not (attr.name == "id" and has_id):
                 has_id = has_id or attr.name == "id"
                 arg = attr.arg("fields", positional=True)
-                fields = [model.field(r.name) for r in (index_refs(arg.value) if arg else None) or []]
+                refs = index_refs(arg.value) if arg else None
+                if not refs and attr.arg("map") is None and attr.arg("name") is None:
+                    continue  # its fields could not be read (said once): no name to compare
+                fields = [model.field(r.name) for r in refs or []]
                 cols = [f.db_name for f in fields if f is not None]
                 yield f"@@{attr.name}", attr, constraint_name(model, attr, cols)
 

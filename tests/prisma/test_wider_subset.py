@@ -91,3 +91,9 @@ def test_to_empty_qualifies_drops_with_the_schema_as_prisma() -> None:
         '-- DropTable\nDROP TABLE "public"."_AToT";\n\n'
         '-- DropEnum\nDROP TYPE "public"."E";\n'
     )
+
+
+def test_two_unreadable_indexes_say_so_without_a_false_name_clash() -> None:
+    found = errors(HEAD + 'model A {\n  id Int @id\n  a Int\n  @@index("a")\n  @@index(42)\n}\n')
+    needs = "The index definition needs a list of fields, for example `@@index([a, b])`."
+    assert found == [f'Error validating model "A": {needs}'] * 2
