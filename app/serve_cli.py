@@ -27,6 +27,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--data-dir", help="folder for everything the app writes (MIGRATION_LAB_DATA_DIR)")
     serve.add_argument("--lessons", metavar="DIR", help="course content folder (MIGRATION_LAB_LESSONS_DIR)")
     serve.add_argument("--reload", action="store_true", help="restart when code changes (development)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes sharing one sandbox and state (default: one per core; 1 with --reload)",
+    )
     serve.set_defaults(func=run_serve)
 
     lessons = subparsers.add_parser("lessons", help="course content tools")
@@ -47,14 +53,29 @@ def run_serve(args: argparse.Namespace) -> int:
         if value is not None:
             os.environ[f"MIGRATION_LAB_{name}"] = str(value)
     settings = Settings()
-    uvicorn.run(
-        "app.main:app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        reload=args.reload,
-        reload_dirs=["app", "sandbox", "templates"] if args.reload else None,
-    )
+    from app.serve_workers import default_workers, shared_by_workers
+
+    workers = args.workers or (1 if args.reload else default_workers())
+    if workers < 1:
+        print("migration-lab serve: --workers needs a positive number", file=sys.stderr)
+        return 2
+    if workers > 1 and args.reload:
+        print("migration-lab serve: --reload runs one process; drop --workers or --reload", file=sys.stderr)
+        return 2
+    if workers == 1:
+        uvicorn.run(
+            "app.main:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            reload=args.reload,
+            reload_dirs=["app", "sandbox", "templates"] if args.reload else None,
+        )
+        return 0
+    with shared_by_workers(settings.data_dir, settings.database_url):
+        uvicorn.run(
+            "app.main:app_from_env", factory=True, host=settings.host, port=settings.port, workers=workers
+        )
     return 0
 
 

@@ -1,0 +1,145 @@
+"""`migration-lab serve --workers 2` for real: one embedded cluster started by the parent, workers that
+serve any learner (fresh connections land on either), a worker killed is replaced, the cluster killed is
+restarted by the parent, and nothing is left when the server stops."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "panel"))
+from panel_helpers import SCHEMA_WITH_BIO, Panel  # noqa: E402  # the panel tests' browser, over real HTTP
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def python_workers(pid: int) -> list[int]:
+    workers = []
+    for child in children_of(pid):
+        try:
+            if "spawn_main" in Path(f"/proc/{child}/cmdline").read_text():  # not the resource tracker
+                workers.append(child)
+        except OSError:
+            continue
+    return workers
+
+
+def wait_until(check, what: str, seconds: float = 120) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.25)
+
+
+def answers(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz", timeout=3).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+    port = free_port()
+    env = {**os.environ, "MIGRATION_LAB_POOL_SIZE": "2", "MIGRATION_LAB_DATA_DIR": str(tmp_path / "data")}
+    env.pop("MIGRATION_LAB_DATABASE_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--workers", "2", "--port", str(port),
+         "--lessons", str(REPO / "lessons")],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "serve.log", "wb"),
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: answers(base) or server.poll() is not None, "the server to answer")
+        assert server.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
+        yield base, server, tmp_path
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            raise
+
+
+def test_two_workers_share_one_cluster_and_every_learner(
+    served: tuple[str, subprocess.Popen[bytes], Path],
+) -> None:
+    base, server, tmp_path = served
+    workers = python_workers(server.pid)
+    assert len(workers) == 2, workers
+    with httpx.Client(base_url=base, timeout=60) as client:
+        panel = Panel(client)  # type: ignore[arg-type]  # httpx.Client speaks the TestClient's API
+        panel.create(SCHEMA_WITH_BIO, "add_bio")
+        cookies = dict(client.cookies)
+    for _ in range(12):  # a new connection each time: the kernel hands them to either worker
+        page = httpx.get(f"{base}/playground", cookies=cookies, timeout=60)
+        assert page.status_code == 200 and "_add_bio" in page.text
+
+    # A worker that dies is replaced; the learner goes on.
+    os.kill(workers[0], signal.SIGKILL)
+    wait_until(lambda: len(python_workers(server.pid)) == 2 and workers[0] not in python_workers(server.pid),
+               "a replacement worker")  # fmt: skip
+    for _ in range(6):
+        assert httpx.get(f"{base}/playground", cookies=cookies, timeout=60).status_code == 200
+
+
+def test_the_parent_restarts_a_cluster_that_died(served: tuple[str, subprocess.Popen[bytes], Path]) -> None:
+    base, _, tmp_path = served
+    with httpx.Client(base_url=base, timeout=60) as client:
+        panel = Panel(client)  # type: ignore[arg-type]
+        panel.create(SCHEMA_WITH_BIO, "add_bio")
+        cookies = dict(client.cookies)
+    pidfiles = list(Path("/dev/shm").glob("migration-lab-*/sandbox/data/postmaster.pid"))
+    pidfiles += list((tmp_path / "data").glob("**/postmaster.pid"))
+    ours = [p for p in pidfiles if _cluster_of(p, tmp_path / "data")]
+    assert len(ours) == 1, pidfiles
+    postmaster = int(ours[0].read_text().split("\n", 1)[0])
+    os.kill(postmaster, signal.SIGKILL)
+
+    def served_again() -> bool:
+        try:
+            page = httpx.get(f"{base}/playground", cookies=cookies, timeout=60)
+        except httpx.HTTPError:
+            return False
+        return page.status_code == 200 and "_add_bio" in page.text
+
+    wait_until(served_again, "the learner's playground after the cluster was killed")
+
+
+def _cluster_of(pidfile: Path, data_dir: Path) -> bool:
+    """Whether a cluster folder belongs to this data dir (on tmpfs it is named by a hash of the data dir)."""
+    import hashlib
+
+    if data_dir in pidfile.parents:
+        return True
+    digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:10]
+    return pidfile.parents[2].name.endswith(digest)
