@@ -20,6 +20,7 @@ SUITES: dict[str, str] = {
     "rebuild": "app.bench.rebuild",
     "load": "app.bench.load",
     "risk": "app.bench.risk",
+    "workers": "app.bench.workers",
 }
 
 

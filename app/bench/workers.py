@@ -1,0 +1,132 @@
+"""Suite `workers`: `migration-lab serve --workers N` as a class uses it, several processes on one machine.
+
+Two measurements, each against the real command started as a subprocess (its own data folder, embedded
+cluster started by the parent, local assets), driven by the `load` suite's learners from this process:
+- a class: MIGRATION_LAB_BENCH_WORKERS_LEARNERS (default 200) learners with 2 s pauses against
+  `--workers 2` (issue 13's target: p95 action <= 1 s, no error);
+- throughput: the same learners without pauses (every learner clicks again as soon as the answer comes)
+  for SATURATE_S seconds, once with 1 worker and once with 2, in the same run; the ratio is reported
+  (goal >= 1.6x). The client shares the machine's cores with the server in both runs alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from app.bench.core import Measurement
+from app.bench.harness import LESSONS
+from app.bench.load import REQUEST_TIMEOUT_S, _drive, _measurements
+
+CLASS_LEARNERS = 200
+THINK_MS = 2000.0
+RAMP_S = 10.0
+SATURATE_LEARNERS = 40
+SATURATE_S = 30.0
+START_TIMEOUT_S = 120.0
+
+
+def run(
+    n: int,
+    learners: int | None = None,
+    think_ms: float = THINK_MS,
+    ramp_s: float = RAMP_S,
+    saturate_s: float = SATURATE_S,
+    saturate_learners: int = SATURATE_LEARNERS,
+) -> list[Measurement]:
+    learners = learners or int(os.environ.get("MIGRATION_LAB_BENCH_WORKERS_LEARNERS", CLASS_LEARNERS))
+    measurements: list[Measurement] = []
+    print(f"workers: {learners} learners x {n} actions against --workers 2", file=sys.stderr)
+    with served(workers=2) as base_url:
+        started = time.perf_counter()
+        deadline = ramp_s + n * think_ms * 1.5 / 1000 + 30
+        results = asyncio.run(_drive(base_url, learners, n, think_ms / 1000, ramp_s, deadline))
+        elapsed = time.perf_counter() - started
+    for line in results.errors[:10]:
+        print(f"workers error: {line}", file=sys.stderr)
+    for m in _measurements(results, elapsed):
+        m.name = m.name.replace("load_", f"workers2_{learners}_", 1)
+        if m.name.endswith("_action_ms"):
+            m.target = f"p95 <= 1 s at {learners} learners with 2 workers (issue 13)"
+        measurements.append(m)
+    throughput = {}
+    for workers in (1, 2):
+        print(f"workers: saturating --workers {workers} for {saturate_s:.0f} s", file=sys.stderr)
+        with served(workers=workers) as base_url:
+            started = time.perf_counter()
+            results = asyncio.run(_drive(base_url, saturate_learners, 10_000, 0.0, 1.0, saturate_s))
+            elapsed = time.perf_counter() - started
+        done = sum(len(samples) for samples in results.actions.values())
+        throughput[workers] = done / elapsed
+        measurements.append(
+            Measurement(f"workers{workers}_throughput", value=round(throughput[workers], 2), unit="actions/s")
+        )
+        errors = len(results.errors)
+        measurements.append(
+            Measurement(f"workers{workers}_saturated_errors", value=errors, unit="errors", target="0")
+        )
+    ratio = throughput[2] / throughput[1] if throughput[1] else 0.0
+    measurements.append(
+        Measurement("workers_throughput_ratio", value=round(ratio, 2), unit="x", target=">= 1.6 (issue 13)")
+    )
+    return measurements
+
+
+@contextmanager
+def served(workers: int) -> Iterator[str]:
+    """`migration-lab serve --workers N` on a free port of 127.0.0.1; stopped and removed afterwards."""
+    root = Path(tempfile.mkdtemp(prefix="migration-lab-bench-workers-"))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "MIGRATION_LAB_DATA_DIR": str(root / "data"),
+        "MIGRATION_LAB_ASSETS": "local",
+        "MIGRATION_LAB_SANDBOX_PREFIX": "bwork",
+    }
+    env.pop("MIGRATION_LAB_DATABASE_URL", None)
+    command = [sys.executable, "-m", "app.cli", "serve", "--workers", str(workers), "--port", str(port)]
+    command += ["--lessons", str(LESSONS)]
+    log = open(root / "serve.log", "wb")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base_url, server, root)
+        yield base_url
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=REQUEST_TIMEOUT_S + 30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _wait_ready(base_url: str, server: subprocess.Popen[bytes], root: Path) -> None:
+    import httpx
+
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"serve exited: {(root / 'serve.log').read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                time.sleep(3)  # every worker up and the warm pool filled by the leader, as before a class
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("serve did not answer within the start timeout")

@@ -1,0 +1,21 @@
+"""The `workers` bench suite with tiny numbers: the real `serve --workers N` processes, a few learners, the
+shape of what it reports (never its timings: performance is measured by `migration-lab bench`)."""
+
+from __future__ import annotations
+
+from app.bench import workers
+from app.bench.cli import SUITES
+
+
+def test_a_tiny_class_and_both_saturation_runs_report_without_errors() -> None:
+    assert SUITES["workers"] == "app.bench.workers"
+    measured = {m.name: m for m in workers.run(4, learners=3, think_ms=0, ramp_s=0, saturate_s=6,
+                                                saturate_learners=2)}  # fmt: skip
+    assert len(measured["workers2_3_action_ms"].samples) == 3 * 4
+    assert measured["workers2_3_errors"].value == 0
+    for count in (1, 2):
+        assert measured[f"workers{count}_throughput"].unit == "actions/s"  # how many: load-dependent
+        assert measured[f"workers{count}_saturated_errors"].value == 0
+    ratio = measured["workers_throughput_ratio"].value
+    one, two = measured["workers1_throughput"].value, measured["workers2_throughput"].value
+    assert abs(ratio - (two / one if one else 0.0)) < 0.05  # the ratio of the unrounded throughputs
