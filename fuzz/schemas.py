@@ -108,6 +108,8 @@ class Spec:
     models: list[ModelSpec] = field(default_factory=list)
     enums: dict[str, list[str]] = field(default_factory=dict)
     relations: list[RelationSpec] = field(default_factory=list)
+    relation_mode_prisma: bool = False
+    extensions: list[str] = field(default_factory=list)
 
     def model(self, name: str) -> ModelSpec:
         return next(m for m in self.models if m.name == name)
@@ -117,7 +119,15 @@ class Spec:
 
 
 def render(spec: Spec) -> str:
-    out = ['datasource db {\n  provider = "postgresql"\n}\n']
+    source = '  provider = "postgresql"\n'
+    if spec.relation_mode_prisma:
+        source += '  relationMode = "prisma"\n'
+    out = []
+    if spec.extensions:
+        source += f"  extensions = [{', '.join(spec.extensions)}]\n"
+        preview = '  previewFeatures = ["postgresqlExtensions"]\n'
+        out.append('generator client {\n  provider = "prisma-client"\n' + preview + "}\n")
+    out.append("datasource db {\n" + source + "}\n")
     for name, values in spec.enums.items():
         out.append(f"enum {name} {{\n" + "".join(f"  {v}\n" for v in values) + "}\n")
     for model in spec.models:
@@ -138,8 +148,11 @@ def _render_model(spec: Spec, model: ModelSpec) -> str:
     for f in model.fields:
         lines.append("  " + _render_field(f))
     for index, rel in enumerate(spec.relations):
+        if spec.relation_mode_prisma and rel.source == rel.target and rel.kind != "m:n":
+            continue  # Prisma refuses every self-relation holding a key in this mode on PostgreSQL
         name = _relation_name(spec, index)
         named = f'"{name}", ' if name else ""
+        allowed = ("Cascade", "Restrict", "SetNull") if spec.relation_mode_prisma else tuple(ACTIONS)
         if rel.kind == "m:n":
             if rel.source == model.name:
                 lines.append(f"  m{index} {rel.target}[]" + (f' @relation("{name}")' if name else ""))
@@ -150,9 +163,9 @@ def _render_model(spec: Spec, model: ModelSpec) -> str:
             target = spec.model(rel.target)
             q = "?" if rel.optional else ""
             args = [f"fields: [r{index}Id]", "references: [id]"]
-            if rel.on_delete:
+            if rel.on_delete in allowed:
                 args.append(f"onDelete: {rel.on_delete}")
-            if rel.on_update:
+            if rel.on_update in allowed:
                 args.append(f"onUpdate: {rel.on_update}")
             if rel.map:
                 args.append(f'map: "{rel.map}"')
@@ -185,7 +198,7 @@ def _fits(ix: IndexSpec, by_name: dict[str, FieldSpec]) -> bool:
     is_list = first.modifier == "[]"
     if ix.type == "Gin":
         return (is_list and first.type in SCALARS and ix.ops in (None, "ArrayOps")) or (
-            first.type == "Json" and not is_list and ix.ops != "ArrayOps"
+            first.type == "Json" and not is_list and ix.ops != "ArrayOps" and first.native is None
         )
     return not any(by_name[n].modifier == "[]" or by_name[n].type == "Json" for n in ix.fields)
 
@@ -206,7 +219,7 @@ def _render_field(f: FieldSpec) -> str:
 
 
 def _render_index(ix: IndexSpec) -> str:
-    first = f"{ix.fields[0]}(sort: Desc)" if ix.desc else ix.fields[0]
+    first = f"{ix.fields[0]}(sort: Desc)" if ix.desc and ix.type != "Hash" else ix.fields[0]
     if ix.ops:
         first = f"{ix.fields[0]}(ops: {ix.ops})"
     refs = [first, *ix.fields[1:]]
@@ -274,6 +287,11 @@ def _default_for(draw: st.DrawFn, f: FieldSpec, enums: dict[str, list[str]]) -> 
 @st.composite
 def specs(draw: st.DrawFn) -> Spec:
     spec = Spec()
+    spec.relation_mode_prisma = draw(st.integers(0, 9)) == 0
+    if draw(st.integers(0, 9)) == 0:
+        spec.extensions = draw(
+            st.lists(st.sampled_from(["citext", "pgcrypto", "hstore"]), unique=True, min_size=1)
+        )
     for name in draw(st.lists(st.sampled_from(ENUM_NAMES), unique=True, max_size=2)):
         spec.enums[name] = draw(st.lists(st.sampled_from(ENUM_VALUES), unique=True, min_size=1, max_size=4))
     names = draw(st.lists(st.sampled_from(MODEL_NAMES), unique=True, min_size=1, max_size=4))
@@ -381,6 +399,8 @@ EDITS = [
     "change_id",
     "change_native",
     "map_model",
+    "toggle_relation_mode",
+    "add_extension",
 ]
 
 
@@ -394,6 +414,14 @@ def edited(draw: st.DrawFn, spec: Spec) -> Spec:
 
 
 def _edit(draw: st.DrawFn, spec: Spec, kind: str) -> None:
+    if kind == "toggle_relation_mode":
+        spec.relation_mode_prisma = not spec.relation_mode_prisma
+        return
+    if kind == "add_extension":
+        free = [e for e in ("citext", "pgcrypto", "hstore") if e not in spec.extensions]
+        if free:
+            spec.extensions.append(draw(st.sampled_from(free)))
+        return
     if not spec.models:
         return
     model = draw(st.sampled_from(spec.models))

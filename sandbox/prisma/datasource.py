@@ -12,6 +12,7 @@ from sandbox.prisma.ast import (
     FunctionCall,
     PrismaSchema,
     Property,
+    Relation,
     StringValue,
 )
 from sandbox.prisma.errors import Span
@@ -84,6 +85,54 @@ def check(schema: PrismaSchema, source: ConfigBlock) -> list[tuple[Span, str]]:
     return problems
 
 
+def _implicit_note(relation: Relation) -> str:
+    implicit = []
+    if relation.on_delete is None:
+        required = any((f := relation.model.field(n)) is not None and not f.optional for n in relation.fields)
+        implicit.append(f"`onDelete`: `{'Restrict' if required else 'SetNull'}`")
+    if relation.on_update is None:
+        implicit.append("`onUpdate`: `Cascade`")
+    return f" (Implicit default {', and '.join(implicit)})" if implicit else ""
+
+
+def _cycles(relations: list[Relation]) -> list[tuple[Span, str]]:
+    """Relations that lead back to their own model through others (Prisma's "Reference causes a cycle")."""
+    acting = [r for r in relations if (r.on_delete, r.on_update) != ("NoAction", "NoAction")]
+    problems: list[tuple[Span, str]] = []
+    for relation in acting:
+        path = _path_back(relation, acting)
+        if path is None:
+            continue
+        shown = " → ".join(f"{r.model.name}.{r.field.name}" for r in path)
+        problems.append(
+            (
+                relation.field.span,
+                "Error validating: Reference causes a cycle. One of the @relation attributes in this cycle "
+                "must have `onDelete` and `onUpdate` referential actions set to `NoAction`. "
+                f"Cycle path: {shown}."
+                f"{_implicit_note(relation)} Read more at https://pris.ly/d/cyclic-referential-actions",
+            )
+        )
+    return problems
+
+
+def _path_back(start: Relation, relations: list[Relation]) -> list[Relation] | None:
+    queue: list[list[Relation]] = [[start]]
+    seen = {id(start.target)}
+    while queue:
+        path = queue.pop(0)
+        here = path[-1].target
+        for nxt in relations:
+            if nxt.model is not here:
+                continue
+            if nxt.target is start.model:
+                return [*path, nxt]
+            if id(nxt.target) not in seen:
+                seen.add(id(nxt.target))
+                queue.append([*path, nxt])
+    return None
+
+
 def _check_extensions(schema: PrismaSchema, prop: Property) -> list[tuple[Span, str]]:
     if "postgresqlExtensions" not in preview_features(schema):
         message = (
@@ -118,3 +167,54 @@ def _check_extensions(schema: PrismaSchema, prop: Property) -> list[tuple[Span, 
 
 def _property(source: ConfigBlock, name: str) -> Property | None:
     return next((p for p in source.properties if p.name == name), None)
+
+
+PRISMA_MODE_ACTIONS = ("Cascade", "Restrict", "SetNull")
+
+
+def check_relation_mode(schema: PrismaSchema, relations: list[Relation]) -> list[tuple[Span, str]]:
+    """With `relationMode = "prisma"` Prisma emulates referential actions, and on PostgreSQL refuses
+    NoAction and SetDefault, and any self-relation whose actions are not both NoAction (so, in effect, any
+    self-relation with foreign keys held): its rules and words."""
+    if relation_mode(schema) != "prisma":
+        return []
+    problems: list[tuple[Span, str]] = []
+    for relation in relations:
+        if relation.kind == "m:n":
+            continue
+        span = relation.field.span
+        for action in (relation.on_delete, relation.on_update):
+            if action is None or action in PRISMA_MODE_ACTIONS:
+                continue
+            allowed = ", ".join(f"`{a}`" for a in PRISMA_MODE_ACTIONS)
+            message = f"Error validating: Invalid referential action: `{action}`. Allowed values: ({allowed})"
+            if action == "NoAction":
+                message += (
+                    '. `NoAction` is not implemented for Postgres when using `relationMode = "prisma"`, you '
+                    "could try using `Restrict` instead. Learn more at https://pris.ly/d/relation-mode"
+                )
+            problems.append((span, message))
+        if relation.model is relation.target and (relation.on_delete, relation.on_update) != (
+            "NoAction",
+            "NoAction",
+        ):
+            implicit = []
+            if relation.on_delete is None:
+                required = any(
+                    (f := relation.model.field(name)) is not None and not f.optional
+                    for name in relation.fields
+                )
+                implicit.append(f"`onDelete`: `{'Restrict' if required else 'SetNull'}`")
+            if relation.on_update is None:
+                implicit.append("`onUpdate`: `Cascade`")
+            note = f" (Implicit default {', and '.join(implicit)})" if implicit else ""
+            problems.append(
+                (
+                    span,
+                    "Error validating: A self-relation must have `onDelete` and `onUpdate` referential "
+                    f"actions set to `NoAction` in one of the @relation attributes.{note} Read more at "
+                    "https://pris.ly/d/cyclic-referential-actions",
+                )
+            )
+    problems += _cycles([r for r in relations if r.kind != "m:n" and r.model is not r.target])
+    return problems

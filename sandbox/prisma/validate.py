@@ -70,6 +70,8 @@ class _Validator:
         relations, problems = check_relations(self.schema)
         self.schema.relations = relations
         self.diagnostics.extend(problems)
+        for span, message in datasource.check_relation_mode(self.schema, relations):
+            self.error(span, message)
         return self.diagnostics
 
     # ----- blocks ----------------------------------------------------------------------------------

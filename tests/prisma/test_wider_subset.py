@@ -97,3 +97,21 @@ def test_two_unreadable_indexes_say_so_without_a_false_name_clash() -> None:
     found = errors(HEAD + 'model A {\n  id Int @id\n  a Int\n  @@index("a")\n  @@index(42)\n}\n')
     needs = "The index definition needs a list of fields, for example `@@index([a, b])`."
     assert found == [f'Error validating model "A": {needs}'] * 2
+
+
+def test_relation_mode_prisma_refuses_what_prisma_cannot_emulate_on_postgresql() -> None:
+    source = HEAD.replace("}", '  relationMode = "prisma"\n}')
+    found = errors(
+        source
+        + "model A {\n  id Int @id\n  parentId Int?\n"
+        + '  parent A? @relation("tree", fields: [parentId], references: [id], onUpdate: NoAction)\n'
+        + '  children A[] @relation("tree")\n}\n'
+    )
+    assert found == [
+        "Error validating: A self-relation must have `onDelete` and `onUpdate` referential actions set to "
+        "`NoAction` in one of the @relation attributes. (Implicit default `onDelete`: `SetNull`) "
+        "Read more at https://pris.ly/d/cyclic-referential-actions",
+        "Error validating: Invalid referential action: `NoAction`. Allowed values: (`Cascade`, `Restrict`, "
+        '`SetNull`). `NoAction` is not implemented for Postgres when using `relationMode = "prisma"`, '
+        "you could try using `Restrict` instead. Learn more at https://pris.ly/d/relation-mode",
+    ]
