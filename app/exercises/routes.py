@@ -63,8 +63,22 @@ def _page(
         "show_solution": show_solution and service.solution_available(state, exercise),
         "page_title": exercise.title,
         "base_url": f"/lessons/{exercise.lesson}/exercises/{exercise.slug}",
+        "next_step": _next_step(request, service, exercise),
     }
     return render(request, "exercises/exercise.html", context, block=block, status_code=status_code)
+
+
+def _next_step(request: Request, service: Service, exercise: Exercise) -> tuple[str, str, str]:
+    """Where to go after passing: (label, title, url) of the lesson's next exercise, else the next lesson."""
+    siblings = service.catalog.of_lesson(exercise.lesson)
+    index = next((i for i, e in enumerate(siblings) if e.id == exercise.id), len(siblings))
+    if index + 1 < len(siblings):
+        following = siblings[index + 1]
+        return "Next exercise", following.title, f"/lessons/{following.lesson}/exercises/{following.slug}"
+    _, next_lesson = request.app.state.course.neighbours(exercise.lesson)
+    if next_lesson is not None:
+        return "Next lesson", next_lesson.title, next_lesson.url
+    return "Your progress", "the whole course", "/progress"
 
 
 @router.get("/lessons/{lesson}/exercises", name="lesson_exercises")

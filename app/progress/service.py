@@ -27,6 +27,7 @@ class LessonProgress:
     total: int
     attempts: int
     exercises: list[tuple[str, str, bool]] = field(default_factory=list)  # title, url, passed
+    attempted_urls: set[str] = field(default_factory=set)  # exercises tried at least once
 
     @property
     def label(self) -> str:
@@ -36,7 +37,9 @@ class LessonProgress:
             return "Read"
         if self.passed == self.total:
             return f"Done: {self.total} of {self.total} exercises passed"
-        return f"{self.passed} of {self.total} exercises passed"
+        unfinished = len(self.attempted_urls) - self.passed
+        tried = f", {unfinished} attempted" if unfinished > 0 else ""
+        return f"{self.passed} of {self.total} exercises passed{tried}"
 
 
 class ProgressService:
@@ -81,6 +84,9 @@ class ProgressService:
                 exercises=[
                     (e.title, f"/lessons/{e.lesson}/exercises/{e.slug}", e.id in passed) for e in exercises
                 ],
+                attempted_urls={
+                    f"/lessons/{e.lesson}/exercises/{e.slug}" for e in exercises if e.id in set(attempted)
+                },
             ))
         return result
 

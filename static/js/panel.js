@@ -58,8 +58,24 @@
     textarea.scrollTop = Math.max(0, (line - 3) * lineHeight);
   }
 
-  var history = [];
-  var historyIndex = 0;
+  // The terminal's command history, kept per sandbox in this browser (up to 100 commands).
+  function historyKey() {
+    var panel = document.getElementById("sandbox");
+    return "migration-lab:terminal:" + (panel ? panel.dataset.context : "");
+  }
+  function loadHistory() {
+    try { return JSON.parse(window.localStorage.getItem(historyKey()) || "[]"); } catch (error) { return []; }
+  }
+  function saveHistory() {
+    try { window.localStorage.setItem(historyKey(), JSON.stringify(history.slice(-100))); } catch (error) { /* private mode */ }
+  }
+  var history = loadHistory();
+  var historyIndex = history.length;
+
+  function followTerminal() {
+    var output = document.getElementById("terminal-output");
+    if (output) output.scrollTop = output.scrollHeight;
+  }
 
   function enhance(root) {
     root.querySelectorAll("textarea.code-input").forEach(enhanceEditor);
@@ -90,7 +106,11 @@
     var form = event.target;
     if (form && form.id === "terminal-form") {
       var input = form.querySelector("#terminal-command");
-      if (input && input.value.trim()) { history.push(input.value); historyIndex = history.length; }
+      if (input && input.value.trim()) {
+        if (history[history.length - 1] !== input.value) history.push(input.value);
+        historyIndex = history.length;
+        saveHistory();
+      }
     }
     var alert = document.getElementById("panel-alert");
     if (alert) alert.textContent = "";
@@ -125,6 +145,12 @@
   });
   document.addEventListener("htmx:sendError", function () {
     showFailure("The server could not be reached. Check your connection and try again.");
+  });
+
+  // New output is appended below the old: keep the newest command in view.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    if (target && (target.id === "terminal-output" || target.id === "sandbox")) followTerminal();
   });
 
   document.addEventListener("htmx:load", function (event) { enhance(event.detail.elt); });
