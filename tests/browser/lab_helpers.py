@@ -42,5 +42,17 @@ def serious_violations(page) -> list[str]:
 
 
 def horizontal_overflow(page) -> int:
-    """How many pixels the page scrolls sideways (0 when it fits the viewport)."""
-    return page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    """How many pixels the page scrolls sideways (0 when it fits the viewport); names the culprits."""
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    if overflow:
+        print(
+            page.evaluate(
+                "() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right >"
+                " document.documentElement.clientWidth + 1).slice(0, 8)"
+                ".map(e => e.tagName + '.' + e.className + '#' + e.id + ' '"
+                " + Math.round(e.getBoundingClientRect().right))"
+            )
+        )
+    return overflow
