@@ -333,7 +333,7 @@ model Post {
     success = page.locator(".success-moment")
     success.wait_for(timeout=30_000)
     assert "Exercise passed" in success.inner_text()
-    next_link = success.get_by_role("link", name="Next exercise →")
+    next_link = success.get_by_role("link", name="Next exercise")
     assert next_link.get_attribute("href").endswith("/exercises/02-rename-without-data-loss")
     success.scroll_into_view_if_needed()
     shot(page, f"exercise-passed-{viewport}")
