@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from app.exercises import history as hist
+from app.exercises import sqltree
 from app.exercises.context import CheckFailed, GradingContext
 from app.exercises.model import Migration
 
@@ -82,18 +83,18 @@ def replays_from_empty(ctx: GradingContext, p: dict) -> None:
         raise CheckFailed(error)
 
 
-def _strip_comments(text: str) -> str:
-    return re.sub(r"/\*.*?\*/|--[^\n]*", " ", text, flags=re.DOTALL)
-
-
 def statement(ctx: GradingContext, p: dict) -> None:
+    """A statement of the selected migrations whose parse tree (PostgreSQL's parser, through pglast) is a
+    `node` with the `where` fields: e.g. `node: IndexStmt, where: {concurrent: true}`."""
     selected = _selected(ctx, p.get("migration", "new"))
-    pattern = re.compile(p["pattern"], re.IGNORECASE)
-    found = [m.name for m in selected if pattern.search(_strip_comments(m.sql))]
+    found = [m.name for m in selected if sqltree.find(m.sql, p["node"], p.get("where") or {})]
     if p.get("present", True) and not found:
-        raise CheckFailed("no migration contains it" if selected else "there is no migration to look in")
+        if not selected:
+            raise CheckFailed("there is no migration to look in yet")
+        names = ", ".join(f"`{short_name(m.name)}`" for m in selected)
+        raise CheckFailed(f"none of your migrations ({names}) has such a statement")
     if not p.get("present", True) and found:
-        raise CheckFailed(f"found in {', '.join(found)}")
+        raise CheckFailed(f"found in {', '.join(f'`{short_name(n)}`' for n in found)}")
 
 
 def quiz(ctx: GradingContext, p: dict) -> None:
@@ -101,4 +102,6 @@ def quiz(ctx: GradingContext, p: dict) -> None:
     if answer is None:
         raise CheckFailed("no answer chosen yet")
     if answer != str(p["answer"]):
-        raise CheckFailed(f"answer {answer} is not right")
+        why = {str(k): str(v) for k, v in (p.get("explain") or {}).items()}.get(answer)
+        chosen = {str(k): str(v) for k, v in p["choices"].items()}.get(answer, answer)
+        raise CheckFailed(f"“{chosen}” is not it: {why}" if why else f"“{chosen}” is not it")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 
 from app.exercises import catalog
+from app.exercises import fingerprints as fp
 from app.exercises.context import CheckFailed, GradingContext
 
 # A query that names a table or column the learner has not created (yet) is a failed check, not broken
@@ -71,7 +72,8 @@ def foreign_key(ctx: GradingContext, p: dict) -> None:
         found = [
             fk
             for fk in catalog.foreign_keys(conn, p["table"])
-            if fk["columns"] == list(p["columns"]) and fk["references"] == p["references"]
+            if fk["references"] == p["references"]
+            and ("columns" not in p or fk["columns"] == list(p["columns"]))
             and ("referenced_columns" not in p or fk["referenced_columns"] == list(p["referenced_columns"]))
             and ("on_delete" not in p or fk["on_delete"] == p["on_delete"].upper())
         ]
@@ -102,19 +104,71 @@ def sql(ctx: GradingContext, p: dict) -> None:
             raise CheckFailed(f"the query returned {row[0] if row else 'no row'} in {where}")
 
 
-def rows_preserved(ctx: GradingContext, p: dict) -> None:
-    mode = p.get("mode", "count")
+def _after(ctx: GradingContext, env: str) -> fp.Fingerprints:
+    key = f"fingerprints:{env}"
+    if key not in ctx.cache:
+        ctx.cache[key] = fp.fingerprints(ctx.grading[env])
+    return ctx.cache[key]
+
+
+def _envs(ctx: GradingContext, p: dict) -> list[str]:
     target = str(p.get("target", ""))
-    envs = [target.split(":", 1)[1]] if target.startswith("grading:") else list(ctx.grading)
-    for env in envs:
-        for tbl in p["tables"]:
-            before = ctx.baseline[env][f"{tbl}|{mode}"]
-            after = catalog.table_fingerprint(ctx.grading[env], tbl, mode)
-            if after != before:
-                what = "rows" if mode == "count" else "row values"
-                raise CheckFailed(f'the {what} of "{tbl}" changed in grading:{env}')
+    return [target.split(":", 1)[1]] if target.startswith("grading:") else list(ctx.grading)
+
+
+def _lost(ctx: GradingContext, env: str, columns: list[fp.Column]) -> list[str]:
+    after = _after(ctx, env)
+    return [
+        f'the {c.values} values of "{c.table}"."{c.name}" in grading:{env}'
+        for c in columns
+        if c.values and fp.kept_in(c, after) is None
+    ]
+
+
+def rows_preserved(ctx: GradingContext, p: dict) -> None:
+    """Every row of each table is still there with every value it had (each column's values, found by
+    the column's identity, so a rename keeps them, or copied into another column)."""
+    for env in _envs(ctx, p):
+        before = ctx.baseline_data[env]
+        for table in p["tables"]:
+            columns = fp.by_name(before, table)
+            if not columns:
+                raise CheckFailed(f'the exercise\'s table "{table}" is not in grading:{env}')
+            rows = fp.table_rows(_after(ctx, env), columns[0].table_oid)
+            if rows is None and not _lost(ctx, env, columns):
+                rows = columns[0].rows  # every value was copied into a new table
+            if rows != columns[0].rows:
+                found = "the table is gone" if rows is None else f"{rows} are left"
+                raise CheckFailed(f'"{table}" had {columns[0].rows} rows in grading:{env}; {found}')
+            if lost := _lost(ctx, env, columns):
+                raise CheckFailed(f"after your migrations these values are nowhere: {'; '.join(lost)}")
 
 
 def no_data_loss(ctx: GradingContext, p: dict) -> None:
-    if ctx.data_loss:
-        raise CheckFailed("; ".join(ctx.data_loss))
+    """No value of the grading data is lost: each column that held values still holds them (renamed or
+    not) or they were copied elsewhere first. Measured on the data, whatever the SQL looked like."""
+    lost = [
+        item for env in ctx.grading for item in _lost(ctx, env, list(ctx.baseline_data[env].values()))
+    ]
+    if lost:
+        raise CheckFailed(
+            f"your migrations threw away {'; '.join(lost[:3])}{' …' if len(lost) > 3 else ''}. "
+            "Rename the column (RENAME COLUMN keeps the values) or copy the values before dropping"
+        )
+
+
+def renamed(ctx: GradingContext, p: dict) -> None:
+    """The column `from` of `table` is now called `to`: the same column (same attnum), values kept."""
+    for env in _envs(ctx, p):
+        before = [c for c in fp.by_name(ctx.baseline_data[env], p["table"]) if c.name == p["from"]]
+        if not before:
+            raise CheckFailed(f'the exercise has no column "{p["table"]}"."{p["from"]}" in grading:{env}')
+        now = _after(ctx, env).get((before[0].table_oid, before[0].attnum))
+        if now is None:
+            raise CheckFailed(
+                f'"{p["from"]}" was dropped in grading:{env}, not renamed (a new column holds no history)'
+            )
+        if now.name != p["to"]:
+            raise CheckFailed(f'"{p["from"]}" is called "{now.name}" in grading:{env}, expected "{p["to"]}"')
+        if now.digest != before[0].digest:
+            raise CheckFailed(f'"{p["to"]}" no longer holds the values "{p["from"]}" had in grading:{env}')

@@ -31,6 +31,14 @@ class GradingContext:
     # (the risk checks trace, deploy and send traffic there); None where grading cannot make copies.
     fresh_sessions: Callable[[str, int], list[psycopg.Connection]] | None = None
     cache: dict[str, Any] = field(default_factory=dict)  # what several checks of one grading share
+    submitted: list[Migration] = field(default_factory=list)  # the whole saved history (history: replayed)
+    schema: str | None = None  # the workspace's schema.prisma
+    learner_rows: dict[str, list[dict]] = field(default_factory=dict)  # env -> its _prisma_migrations rows
+    # The run's scratch database: replays from nothing run on `scratch` (learner SQL), are read on
+    # `scratch_reader` (read-only, fixed search path).
+    scratch: psycopg.Connection | None = None
+    scratch_reader: psycopg.Connection | None = None
+    baseline_data: dict[str, Any] = field(default_factory=dict)  # env -> fingerprints before the replay
     _learner: dict[str, psycopg.Connection] = field(default_factory=dict)
 
     @property

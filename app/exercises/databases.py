@@ -25,11 +25,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from app.exercises.fingerprints import Fingerprints, fingerprints
 from app.exercises.history import apply_migration
 from app.exercises.model import Exercise
 
@@ -81,6 +83,13 @@ class GradingDatabases:
         self._templates: set[str] = set()
         self._content_role_ready = False
         self._swept = 0.0
+        self._baselines: dict[str, Any] = {}
+
+    def baseline(self, template: str, conn: psycopg.Connection) -> Fingerprints:
+        """The data fingerprints of a template, read once on a fresh clone of it (clones keep its OIDs)."""
+        if template not in self._baselines:
+            self._baselines[template] = fingerprints(conn)
+        return self._baselines[template]
 
     def _admin(self, dbname: str | None = None) -> psycopg.Connection:
         params = conninfo_to_dict(self.admin_conninfo)

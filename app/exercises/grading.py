@@ -14,18 +14,21 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from app.exercises import catalog
 from app.exercises.checks import KINDS
 from app.exercises.checks_risk import FreshCopies
 from app.exercises.context import CheckFailed, GradingContext
 from app.exercises.databases import CHECK_OPTIONS, ContentError, GradingDatabases, Run
-from app.exercises.dataloss import data_loss
 from app.exercises.history import applied_migrations, apply_migration, pg_error_text
-from app.exercises.model import Exercise, Migration
+from app.exercises.model import Check, Exercise, Migration
+from app.exercises.soundness import BUILTINS, HINTS, MESSAGES, replay_schema
 
 log = logging.getLogger(__name__)
 DEPLOYS_ID = "deploys"
 REPLAY_TIMEOUT_S = 30.0
+NOT_STARTED = (
+    "Nothing to grade yet: you have not created a migration, deployed one or answered a question. "
+    "Start with step 1 of the instructions, then press **Check my work** again."
+)
 DEPLOYS_MESSAGE = "Your migration history deploys cleanly on fresh copies of the exercise's databases."
 
 
@@ -35,6 +38,7 @@ class Submission:
     answers: dict[str, str] = field(default_factory=dict)
     learner_conninfo: dict[str, str] = field(default_factory=dict)  # env -> connection string
     schema: str | None = None  # the workspace's schema.prisma (None: not compared with the history)
+    grade_untouched: bool = False  # grade even when nothing was done (lessons check proves the start fails)
 
 
 @dataclass
@@ -51,6 +55,7 @@ class CheckResult:
 class GradeResult:
     results: list[CheckResult] = field(default_factory=list)
     problem: str | None = None  # content or platform problem: not the learner's failure
+    not_started: str | None = None  # the learner has done nothing yet: what to do first (score 0)
 
     @property
     def score(self) -> int:
@@ -61,7 +66,10 @@ class GradeResult:
 
     @property
     def passed(self) -> bool:
-        return self.problem is None and bool(self.results) and all(r.passed for r in self.results)
+        return (
+            self.problem is None and self.not_started is None and bool(self.results)
+            and all(r.passed for r in self.results)
+        )
 
     @property
     def failed_ids(self) -> list[str]:
@@ -82,24 +90,12 @@ def _open_learner(conninfo: dict[str, str], env: str) -> psycopg.Connection:
         raise PlatformError(f"cannot reach your {env} environment: {error}") from error
 
 
-def _rows_checks(exercise: Exercise) -> list[tuple[str, str]]:
-    return [
-        (table, c.params.get("mode", "count"))
-        for c in exercise.checks
-        if c.kind == "rows_preserved"
-        for table in c.params["tables"]
-    ]
-
-
-def _replay(
-    conn: psycopg.Connection, exercise: Exercise, env: str, history: list[Migration], losses: list[str]
-) -> str | None:
+def _replay(conn: psycopg.Connection, exercise: Exercise, env: str, history: list[Migration]) -> str | None:
     already = set(exercise.start.applied[env])
     for migration in history:
         if migration.name in already:
             continue
         try:
-            losses += [f"{loss} (grading:{env})" for loss in data_loss(conn, migration.name, migration.sql)]
             error = apply_migration(conn, migration)
         except psycopg.Error as broken:  # the learner's SQL broke the session or its own bookkeeping
             return f"{migration.name} left grading:{env} unusable: {pg_error_text(broken)}"
@@ -108,14 +104,11 @@ def _replay(
     return None
 
 
-def _replay_from_empty(conn: psycopg.Connection, history: list[Migration]) -> str | None:
-    for migration in history:
-        try:
-            error = apply_migration(conn, migration)
-        except psycopg.Error as failure:
-            error = pg_error_text(failure)
-        if error:
-            return f"{migration.name} fails on an empty database: {error}"
+def _replay_from_empty(ctx: GradingContext) -> str | None:
+    try:
+        replay_schema(ctx, ctx.history)
+    except CheckFailed as failed:
+        return str(failed)
     return None
 
 
@@ -165,14 +158,27 @@ def replayable(
     return [m for m in history if m.name in start or m.name in done]
 
 
+def _builtin_checks(exercise: Exercise, ctx: GradingContext) -> list[Check]:
+    """The soundness checks that apply: not opted out, and with what they compare at hand."""
+    ids = [i for i in BUILTINS if i not in exercise.opt_out]
+    if ctx.schema is None:
+        ids = [i for i in ids if i != "schema-matches-history"]
+    if not ctx.learner_rows:
+        ids = [i for i in ids if i != "envs-match-history"]
+    return [Check(i, i, {}, MESSAGES[i], HINTS[i]) for i in ids]
+
+
 def _run_checks(exercise: Exercise, ctx: GradingContext) -> GradeResult:
     errors = list(ctx.replay_errors.values())
     deploys = CheckResult(DEPLOYS_ID, "deploys", not errors, DEPLOYS_MESSAGE, "", "; ".join(errors))
     result = GradeResult([deploys])
-    for check in exercise.checks:
+    for check in [*_builtin_checks(exercise, ctx), *exercise.checks]:
         outcome = CheckResult(check.id, check.kind, True, check.message, check.hint)
         try:
-            KINDS[check.kind].run(ctx, {**check.params, "_id": check.id})
+            if check.kind in BUILTINS:
+                BUILTINS[check.kind](ctx)
+            else:
+                KINDS[check.kind].run(ctx, {**check.params, "_id": check.id})
         except CheckFailed as failed:
             outcome.passed, outcome.detail = False, str(failed)
         except PlatformError as error:
@@ -189,6 +195,20 @@ def _run_checks(exercise: Exercise, ctx: GradingContext) -> GradeResult:
             return _content_crash(exercise, check.id, check.kind, repr(error))
         result.results.append(outcome)
     return result
+
+
+def _not_started(exercise: Exercise, submission: Submission, applied: dict[str, list[dict]]) -> bool:
+    """Nothing done since the start: no new migration, no answer, each environment as it started (a check
+    like "no data lost" would pass for nothing)."""
+    if [m.name for m in submission.history] != exercise.start_names or submission.answers:
+        return False
+    if submission.schema is not None and submission.schema.strip() != exercise.start.schema.strip():
+        return False
+    for env, rows in applied.items():
+        done = [r["migration_name"] for r in rows if r["finished_at"] and not r["rolled_back_at"]]
+        if done != exercise.start.applied.get(env, []) or len(rows) != len(done):
+            return False
+    return True
 
 
 def _content_crash(exercise: Exercise, check_id: str, kind: str, text: str) -> GradeResult:
@@ -215,20 +235,23 @@ def grade(exercise: Exercise, submission: Submission, dbs: GradingDatabases) -> 
         applied = learner_applied(submission.learner_conninfo)
     except PlatformError as error:
         return GradeResult(problem=f"platform problem: {error}")
+    if not submission.grade_untouched and _not_started(exercise, submission, applied):
+        return GradeResult(not_started=NOT_STARTED)
     history = replayable(exercise, submission.history, applied)
     try:
         with dbs.run() as run:
-            return _grade_in(run, exercise, submission, history, templates)
+            return _grade_in(run, exercise, submission, history, templates, applied)
     except psycopg.OperationalError as error:
         log.warning("exercise %s: grading databases failed: %s", exercise.id, error)
         return GradeResult(problem=f"platform problem: the grading databases failed: {error}")
 
 
 def _grade_in(
-    run: Run, exercise: Exercise, submission: Submission, history: list[Migration], templates: dict[str, str]
+    run: Run, exercise: Exercise, submission: Submission, history: list[Migration], templates: dict[str, str],
+    applied: dict[str, list[dict]],
 ) -> GradeResult:
     clones = {env: run.clone(template) for env, template in templates.items()}
-    empty = run.clone(None)
+    scratch = run.clone(None)
     opened: list[psycopg.Connection] = []
     copies = FreshCopies(run.dbs, templates)
 
@@ -240,43 +263,43 @@ def _grade_in(
     try:
         replaying = {env: session(name) for env, name in clones.items()}
         reading = {env: session(name, checks=True) for env, name in clones.items()}
-        from_empty = session(empty)
+        scratch_conn, scratch_reader = session(scratch), session(scratch, checks=True)
         run.seal()  # every session is open: from here on, learner SQL cannot log in as the run's role
-        baseline = {
-            env: {
-                f"{table}|{mode}": catalog.table_fingerprint(reading[env], table, mode)
-                for table, mode in _rows_checks(exercise)
-            }
-            for env in clones
-        }
+        baseline = {env: run.dbs.baseline(templates[env], reading[env]) for env in clones}
         replay_errors: dict[str, str] = {}
-        losses: list[str] = []
         for env, conn in replaying.items():
             with _deadline(conn):
-                failure = _replay(conn, exercise, env, history, losses)
+                failure = _replay(conn, exercise, env, history)
             if failure:
                 replay_errors[env] = failure
-        for env, conn in reading.items():
+        for env, conn in [*reading.items(), ("scratch", scratch_reader)]:
             if not _alive(conn):
-                replay_errors[env] = (
+                detail = (
                     f"your migrations ended the grading sessions of grading:{env} (pg_terminate_backend?): "
                     "nothing could be checked there"
                 )
-                return GradeResult([CheckResult(DEPLOYS_ID, "deploys", False, DEPLOYS_MESSAGE, "",
-                                                replay_errors[env])])
+                return GradeResult([CheckResult(DEPLOYS_ID, "deploys", False, DEPLOYS_MESSAGE, "", detail)])
         ctx = GradingContext(
             exercise=exercise,
             history=history,
             answers=submission.answers,
             grading=reading,
             replay_errors=replay_errors,
-            baseline=baseline,
-            data_loss=losses,
+            baseline={},
+            data_loss=[],
             open_learner=lambda env: _open_learner(submission.learner_conninfo, env),
-            replay_from_empty=lambda: _replay_from_empty(from_empty, history),
+            replay_from_empty=lambda: _replay_from_empty(made),
             fresh_sessions=copies.sessions,
+            submitted=submission.history,
+            schema=submission.schema,
+            learner_rows=applied,
+            scratch=scratch_conn,
+            scratch_reader=scratch_reader,
+            baseline_data=baseline,
         )
-        return _run_checks(exercise, ctx)
+        made = ctx
+        with _deadline(scratch_conn):
+            return _run_checks(exercise, ctx)
     finally:
         if ctx is not None:
             ctx.close()

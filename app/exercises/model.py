@@ -40,7 +40,7 @@ class Check:
 
 
 # Checks every exercise gets, before its own (an exercise may opt out of the soundness ones, with a reason).
-BUILTIN_CHECKS = ("deploys", "schema-matches-history", "envs-match-history", "start-untouched")
+BUILTIN_CHECKS = ("deploys", "start-untouched", "envs-match-history", "schema-matches-history")
 STEP_ACTIONS = ("create", "create_only", "deploy", "sql", "terminal", "edit_migration")
 
 

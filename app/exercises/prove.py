@@ -125,7 +125,8 @@ def play(dbs: GradingDatabases, exercise: Exercise, which: Solution | None) -> G
     """Play `which` (None: do nothing, the start state) on fresh learner envs and grade it."""
     with learner_envs(dbs, exercise) as envs:
         if which is None:
-            history, schema, answers = list(exercise.start.migrations), exercise.start.schema, {}
+            start = Submission(list(exercise.start.migrations), {}, envs, exercise.start.schema, True)
+            return grade(exercise, start, dbs)
         else:
             try:
                 history = play_steps(exercise, which, envs)
@@ -160,6 +161,8 @@ def prove_exercise(dbs: GradingDatabases, exercise: Exercise) -> list[Problem]:
         started = play_start(dbs, exercise)
         if solved.problem:
             problems.append(problem(f"reference solution: {solved.problem}"))
+        elif solved.not_started:
+            problems.append(problem("the reference solution does nothing (no migration, deployment, answer)"))
         elif not solved.passed:
             problems.append(problem(f"the reference solution fails: {_failed(solved)}"))
         if started.problem:

@@ -249,6 +249,11 @@ class ExerciseService:
 
     def record(self, learner: str, exercise: Exercise, result: GradeResult) -> None:
         with self.state.session() as session:
+            if result.not_started:
+                return  # no credit and no attempt for nothing
+            if result.problem and not result.problem.startswith("content problem"):
+                log.warning("exercise %s: %s", exercise.id, result.problem)
+                return  # the platform's: neither an attempt nor the instructor's content problem
             if result.problem:
                 log.warning("exercise %s: %s", exercise.id, result.problem)
                 session.add(

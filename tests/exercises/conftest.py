@@ -45,7 +45,8 @@ def grade_with(grading_dbs) -> Callable[..., GradeResult]:
     def run(exercise: Exercise, new: list[Migration], deploy=(), answers=None) -> GradeResult:
         history = [*exercise.start.migrations, *new]
         with workspace(grading_dbs, exercise, history, list(deploy)) as conninfo:
-            return grade(exercise, Submission(history, answers or {}, conninfo), grading_dbs)
+            submission = Submission(history, answers or {}, conninfo, grade_untouched=True)
+            return grade(exercise, submission, grading_dbs)
 
     return run
 

@@ -23,19 +23,23 @@ def test_the_page_shows_instructions_and_the_sandbox_prepared_from_the_start_sta
 
 def test_check_my_work_fails_then_passes_after_deploying_in_order(client):
     learner = Learner(client, DEPLOY)
-    first = learner.check()
-    assert results(first) == {"deploys": True, "staging": False, "prod": False, "order": False,
-                              "prod-data": True, "nothing-new": True}
-    failed = first.select_one("li[data-check=staging]")
-    assert "Both pending migrations are deployed to staging." in failed.text
-    assert "Hint: Press Deploy to staging" in failed.text
-    assert failed.select_one(".check-hint strong").text == "Deploy to staging"
+    first = learner.check()  # nothing done yet: no credit, not an attempt, what to do first
+    assert results(first) == {} and first.select_one("#grading-title").text == "Score: 0%"
+    assert "Start with step 1 of the instructions" in first.select_one(".grading-not-started").text
+    assert first.select_one("[data-attempts]").text == "0"
     learner.panel_post("/envs/staging/deploy")
-    learner.panel_post("/envs/prod/deploy")
     second = learner.check()
-    assert all(results(second).values()), results(second)
-    assert second.select_one("#grading-title").text == "All checks pass"
-    assert second.select_one("[data-attempts]").text == "2"
+    assert results(second) == {"deploys": True, "start-untouched": True, "envs-match-history": True,
+                               "schema-matches-history": True, "staging": True, "prod": False,
+                               "order": False, "prod-data": True, "nothing-new": True}
+    failed = second.select_one("li[data-check=prod]")
+    assert "Both pending migrations are deployed to production." in failed.text
+    assert "20240210000000_add_user_bio is not applied in prod" in failed.text
+    learner.panel_post("/envs/prod/deploy")
+    third = learner.check()
+    assert all(results(third).values()), results(third)
+    assert third.select_one("#grading-title").text == "All checks pass"
+    assert third.select_one("[data-attempts]").text == "2"
 
 
 def test_a_quiz_answer_is_graded_and_kept(client):
@@ -60,6 +64,10 @@ def test_the_solution_opens_after_the_configured_attempts(client):
     refused = client.get(f"{learner.url}/solution", headers={"HX-Request": "true"})
     assert refused.status_code == 403 and "2 to go" in refused.text
     learner.check()
+    learner.check()  # pressing without doing anything opens nothing
+    assert client.get(f"{learner.url}/solution", headers={"HX-Request": "true"}).status_code == 403
+    learner.panel_post("/envs/prod/deploy")  # a wrong order: two graded attempts
+    learner.check()
     learner.check()
     shown = client.get(f"{learner.url}/solution", headers={"HX-Request": "true"})
     assert shown.status_code == 200
@@ -72,11 +80,12 @@ def test_reset_exercise_restores_the_start_state(client):
     response = learner.post("reset", htmx=False)
     assert response.status_code == 303
     learner.open()
-    assert results(learner.check())["staging"] is False  # staging is back to `init` only
+    assert results(learner.check()) == {}  # back to the start: nothing to grade yet
 
 
 def test_plain_form_post_without_javascript_gets_the_whole_page(client):
     learner = Learner(client, DEPLOY)
+    learner.panel_post("/envs/staging/deploy")
     response = learner.post("check", htmx=False)
     page = BeautifulSoup(response.text, "html.parser")
     assert page.select_one("#sandbox") is not None and page.select_one("#grading li.check-result")

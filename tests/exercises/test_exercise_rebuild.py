@@ -83,8 +83,10 @@ def test_a_restart_rebuilds_each_environment_from_its_seeded_start_and_what_came
 
         learner.panel_post("/envs/prod/deploy")
         passed = results(learner.check())
-        assert passed == {"deploys": True, "staging": True, "prod": True, "order": True, "prod-data": True,
-                          "nothing-new": False}  # the extra migration, made to be replayed above
+        assert passed == {
+            "deploys": True, "start-untouched": True, "envs-match-history": True,
+            "schema-matches-history": True, "staging": True, "prod": True, "order": True, "prod-data": True, "nothing-new": False,
+        }  # the extra migration, made to be replayed above
 
 
 def test_check_my_work_after_the_reaper_grades_the_rebuilt_seeded_environments(

@@ -35,10 +35,10 @@ def test_reference_solution_passes_every_check(exercises, grade_with):
 def test_drop_and_add_loses_data_and_fails_the_data_checks(exercises, grade_with):
     result = by_id(grade_with(exercises[RENAME], [DROP_AND_ADD]))
     assert result["no-loss"].passed is False
-    assert "drops the column `name` of `User`" in result["no-loss"].detail
-    assert "10004 non-null values (grading:prod)" in result["no-loss"].detail  # seed + grading data
+    assert 'threw away the 2 values of "User"."name" in grading:dev' in result["no-loss"].detail
+    assert "RENAME COLUMN keeps the values" in result["no-loss"].detail
     assert result["same-rows"].passed is False
-    assert result["rename"].passed is False
+    assert 'the 2 values of "User"."name" in grading:dev' in result["same-rows"].detail
     # The schema ends up right, so the schema checks pass: only the data lesson fails.
     assert result["full-name"].passed and result["name-gone"].passed
 
@@ -62,18 +62,69 @@ def test_nothing_done_fails_with_each_message(exercises, grade_with):
     exercise = exercises[RENAME]
     result = grade_with(exercise, [])
     failed = {r.id: r for r in result.results if not r.passed}
-    assert set(failed) == {"full-name", "name-gone", "rename", "applied-dev", "one-migration"}
-    assert failed["full-name"].message == "`User` has an optional text column `fullName`."
+    assert set(failed) == {"full-name", "name-gone", "applied-dev", "one-migration"}
+    assert failed["full-name"].message == "`User` has an optional column `fullName`."
     assert failed["full-name"].detail == '"User"."fullName" is missing in grading:dev'
-    assert result.score == round(100 * 3 / 8)
+    # deploys, start-untouched, envs-match-history, no-loss and same-rows pass
+    assert result.score == round(100 * 5 / 9)
 
 
 def test_quiz_wrong_right_and_unanswered(exercises, grade_with):
     exercise = exercises["01-migration-concepts/02-spot-the-data-loss"]
     wrong = by_id(grade_with(exercise, [], answers={"which-statement": "c"}))
     assert wrong["which-statement"].passed is False
+    assert wrong["which-statement"].detail == (
+        '“ADD COLUMN "displayName" TEXT” is not it: '
+        "a new nullable column starts empty; no existing value is touched"
+    )
     assert by_id(grade_with(exercise, []))["which-statement"].detail == "no answer chosen yet"
     assert grade_with(exercise, [], answers={"which-statement": "b"}).passed
+
+
+def test_before_the_learner_acts_the_score_is_zero_and_says_what_to_do_first(exercises, grading_dbs):
+    exercise = exercises[RENAME]
+    with workspace(grading_dbs, exercise, exercise.start.migrations, []) as conninfo:
+        untouched = Submission(list(exercise.start.migrations), {}, conninfo, exercise.start.schema)
+        result = grade(exercise, untouched, grading_dbs)
+    assert result.results == [] and result.score == 0 and not result.passed
+    assert result.not_started is not None and "Start with step 1 of the instructions" in result.not_started
+
+
+def test_rows_preserved_follows_values_through_renames_and_copies_not_counts(exercises, grade_with):
+    exercise = exercises[RENAME]
+    nulled = Migration("20240301000000_rename", (
+        'ALTER TABLE "User" RENAME COLUMN "name" TO "fullName";\n'
+        'UPDATE "User" SET "fullName" = NULL WHERE "email" LIKE \'user1%\';'
+    ))
+    result = by_id(grade_with(exercise, [nulled]))
+    assert not result["same-rows"].passed and not result["no-loss"].passed  # same count, values gone
+    truncated = Migration("20240301000000_rename", (
+        'ALTER TABLE "User" RENAME COLUMN "name" TO "fullName";\n'
+        'UPDATE "User" SET "fullName" = left("fullName", 3);'
+    ))
+    assert not by_id(grade_with(exercise, [truncated]))["same-rows"].passed
+    sneaky = Migration("20240301000000_rename", (  # the drop hidden from any text reading
+        "DO $$ BEGIN EXECUTE 'ALTER TABLE \"public\".\"User\" DROP COLUMN ' || quote_ident('name'); END $$;\n"
+        'ALTER TABLE "User" ADD COLUMN "fullName" TEXT;'
+    ))
+    assert not by_id(grade_with(exercise, [sneaky]))["no-loss"].passed
+
+
+def test_checks_read_on_their_own_session_whatever_search_path_the_migration_leaves(exercises, grade_with):
+    exercise = exercises[RENAME]
+    decoy = Migration("20240301000000_rename", (
+        'CREATE SCHEMA decoy; CREATE TABLE decoy."User" (id int, email text, "fullName" text);\n'
+        'ALTER TABLE public."User" DROP COLUMN "name";\n'
+        "SET search_path = decoy, public;"
+    ))
+    result = by_id(grade_with(exercise, [decoy]))
+    assert not result["no-loss"].passed and not result["full-name"].passed
+    scratch = Migration("20240301000000_rename", (
+        'ALTER TABLE "User" RENAME COLUMN "name" TO "fullName";\n'
+        "CREATE SCHEMA scratch; SET search_path = scratch;\nREVOKE ALL ON SCHEMA public FROM PUBLIC;"
+    ))
+    graded = grade_with(exercise, [scratch])
+    assert graded.problem is None and graded.passed  # the learner's session settings are theirs alone
 
 
 def test_deploy_exercise_checks_order_and_prod_data(exercises, grade_with):
@@ -98,7 +149,7 @@ def test_grading_never_modifies_the_learners_workspace(exercises, grading_dbs):
 def test_broken_content_is_a_content_problem_not_a_failure(exercises, grading_dbs):
     exercise = exercises[RENAME]
     broken = dataclasses.replace(exercise, grading_data={"prod": "INSERT INTO nowhere VALUES (1);"})
-    result = grade(broken, Submission(list(exercise.start.migrations)), grading_dbs)
+    result = grade(broken, Submission(list(exercise.start.migrations), grade_untouched=True), grading_dbs)
     assert result.results == [] and not result.passed
     assert result.problem.startswith("content problem: grading_data for prod fails")
     assert 'relation "nowhere" does not exist' in result.problem
@@ -108,7 +159,7 @@ def test_a_crashing_check_is_a_content_problem(exercises, grading_dbs):
     exercise = exercises[RENAME]
     crash = Check("typo", "sql", {"query": "SELEC 1"}, "never shown")
     broken = dataclasses.replace(exercise, checks=[*exercise.checks, crash])
-    result = grade(broken, Submission(list(exercise.start.migrations)), grading_dbs)
+    result = grade(broken, Submission(list(exercise.start.migrations), grade_untouched=True), grading_dbs)
     assert result.problem is not None
     assert "check `typo` (sql) crashed" in result.problem and "42601" in result.problem
 
@@ -116,7 +167,8 @@ def test_a_crashing_check_is_a_content_problem(exercises, grading_dbs):
 def test_a_sql_check_on_a_missing_column_is_the_learners_failure(exercises, grading_dbs):
     exercise = exercises[RENAME]
     check = Check("names", "sql", {"query": 'SELECT count("fullName") > 0 FROM "User"'}, "names are kept")
-    result = grade(dataclasses.replace(exercise, checks=[check]), Submission(list(exercise.start.migrations)),
+    untouched = Submission(list(exercise.start.migrations), grade_untouched=True)
+    result = grade(dataclasses.replace(exercise, checks=[check]), untouched,
                    grading_dbs)
     assert result.problem is None
     assert 'column "fullName" does not exist' in by_id(result)["names"].detail
@@ -124,7 +176,8 @@ def test_a_sql_check_on_a_missing_column_is_the_learners_failure(exercises, grad
 
 def test_an_unreachable_learner_environment_is_a_platform_problem(exercises, grading_dbs):
     exercise = exercises["02-creating-migrations/03-deploy-in-order"]
-    result = grade(exercise, Submission(list(exercise.start.migrations), {}, {}), grading_dbs)
+    untouched = Submission(list(exercise.start.migrations), {}, {}, grade_untouched=True)
+    result = grade(exercise, untouched, grading_dbs)
     assert result.problem == "platform problem: the staging environment of your workspace is not available"
 
 
