@@ -98,6 +98,8 @@ def statement(ctx: GradingContext, p: dict) -> None:
 
 
 def quiz(ctx: GradingContext, p: dict) -> None:
+    if p["_id"] in ctx.locked:
+        raise CheckFailed(ctx.locked[p["_id"]])
     answer = ctx.answers.get(p["_id"])
     if answer is None:
         raise CheckFailed("no answer chosen yet")

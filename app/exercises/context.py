@@ -4,6 +4,7 @@ the learner's own environments (read-only)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ class GradingContext:
     # (the risk checks trace, deploy and send traffic there); None where grading cannot make copies.
     fresh_sessions: Callable[[str, int], list[psycopg.Connection]] | None = None
     cache: dict[str, Any] = field(default_factory=dict)  # what several checks of one grading share
+    locked: dict[str, str] = field(default_factory=dict)  # quiz id -> why it can no longer pass
     submitted: list[Migration] = field(default_factory=list)  # the whole saved history (history: replayed)
     schema: str | None = None  # the workspace's schema.prisma
     learner_rows: dict[str, list[dict]] = field(default_factory=dict)  # env -> its _prisma_migrations rows
@@ -39,6 +41,7 @@ class GradingContext:
     scratch: psycopg.Connection | None = None
     scratch_reader: psycopg.Connection | None = None
     baseline_data: dict[str, Any] = field(default_factory=dict)  # env -> fingerprints before the replay
+    workers: Executor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=1))  # parallel reads
     _learner: dict[str, psycopg.Connection] = field(default_factory=dict)
 
     @property

@@ -23,6 +23,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
@@ -30,6 +31,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg_pool import ConnectionPool
 
 from app.exercises.fingerprints import Fingerprints, fingerprints
 from app.exercises.history import apply_migration
@@ -65,7 +67,7 @@ def content_hash(exercise: Exercise) -> str:
     state = {
         "start": asdict(exercise.start),
         "grading_data": exercise.grading_data,
-        "layout": 2,  # templates owned by the admin, objects by CONTENT_ROLE
+        "layout": 3,  # templates owned by the admin, objects by pg_database_owner
     }
     return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -84,6 +86,11 @@ class GradingDatabases:
         self._content_role_ready = False
         self._swept = 0.0
         self._baselines: dict[str, Any] = {}
+        self._pool: ConnectionPool | None = None
+        # Dropping a run's clones and role takes a while and nobody waits for it: done in the background.
+        self._dropper = ThreadPoolExecutor(max_workers=2, thread_name_prefix="grading-drop")
+        self._dropping: list[Future] = []
+        self.workers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="grading-open")
 
     def baseline(self, template: str, conn: psycopg.Connection) -> Fingerprints:
         """The data fingerprints of a template, read once on a fresh clone of it (clones keep its OIDs)."""
@@ -97,6 +104,27 @@ class GradingDatabases:
             params["dbname"] = dbname
         params["options"] = ADMIN_OPTIONS
         return psycopg.connect(make_conninfo("", **params), autocommit=True)
+
+    @contextmanager
+    def admin_session(self) -> Iterator[psycopg.Connection]:
+        """A pooled admin session on the admin database (fixed search path): roles, clones, drops."""
+        with self._lock:
+            if self._pool is None:
+                params = conninfo_to_dict(self.admin_conninfo)
+                params["options"] = ADMIN_OPTIONS
+                self._pool = ConnectionPool(
+                    make_conninfo("", **params), min_size=1, max_size=8, kwargs={"autocommit": True},
+                    name="grading-admin", open=True, timeout=30,
+                )
+        with self._pool.connection() as conn:
+            yield conn
+
+    def settle(self) -> None:
+        """Wait for the runs being dropped in the background (tests, `lessons check`)."""
+        with self._lock:
+            pending, self._dropping = self._dropping, []
+        for future in pending:
+            future.result()
 
     def role_conninfo(self, role: str, password: str, dbname: str, options: str = "") -> str:
         params = conninfo_to_dict(self.admin_conninfo)
@@ -181,6 +209,11 @@ class GradingDatabases:
                         except psycopg.Error as error:
                             raise ContentError(f"{label} for {env} fails: {error}") from error
                 conn.execute("RESET ROLE")
+                # Owned by whoever owns the database: the admin here, each clone's role there (it is
+                # pg_database_owner in its own clone), so a clone needs no ownership change at all.
+                reassign = sql.SQL("REASSIGN OWNED BY {} TO pg_database_owner")
+                conn.execute(reassign.format(_ident(CONTENT_ROLE)))
+                conn.execute(sql.SQL("REVOKE ALL ON SCHEMA public FROM {}").format(_ident(CONTENT_ROLE)))
                 conn.execute("ANALYZE")
         except BaseException:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_ident(building)))
@@ -201,7 +234,9 @@ class GradingDatabases:
         try:
             yield run
         finally:
-            run.close()
+            future = self._dropper.submit(_drop_run, self, run.role)
+            with self._lock:
+                self._dropping = [f for f in self._dropping if not f.done()] + [future]
 
     def _sweep_stale(self) -> None:
         """Clones and roles of runs a crash left behind (not more than once a minute)."""
@@ -224,6 +259,7 @@ class GradingDatabases:
 
     def drop_all(self) -> None:
         """Every grading database, template and run role on the server (tests and `lessons check`)."""
+        self.settle()
         with self._admin() as admin:
             rows = admin.execute(
                 "SELECT datname FROM pg_catalog.pg_database WHERE pg_catalog.starts_with(datname, %s)",
@@ -251,40 +287,56 @@ class Run:
         self.password = secrets.token_urlsafe(24)
         self.clones: list[str] = []
         self.sealed = False
-        with dbs._admin() as admin:
-            admin.execute(
-                sql.SQL(
-                    "CREATE ROLE {} LOGIN PASSWORD {} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION"
-                    " NOBYPASSRLS CONNECTION LIMIT {}"
-                ).format(_ident(self.role), sql.Literal(self.password), sql.Literal(connection_limit))
-            )
-            for name, value in ROLE_LIMITS.items():
-                admin.execute(
-                    sql.SQL("ALTER ROLE {} SET {} = {}").format(
-                        _ident(self.role), _ident(name), sql.Literal(value)
-                    )
-                )
+        statements = [
+            sql.SQL(
+                "CREATE ROLE {} LOGIN PASSWORD {} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION"
+                " NOBYPASSRLS CONNECTION LIMIT {}"
+            ).format(_ident(self.role), sql.Literal(self.password), sql.Literal(connection_limit)),
+            *(
+                sql.SQL("ALTER ROLE {} SET {} = {}").format(_ident(self.role), _ident(k), sql.Literal(v))
+                for k, v in ROLE_LIMITS.items()
+            ),
+        ]
+        with dbs.admin_session() as admin, admin.transaction():
+            for statement in statements:
+                admin.execute(statement)
 
     def clone(self, template: str | None) -> str:
-        """A new database from `template` (an empty one when None), owned by this run's role, with every
-        object of the template handed over to it."""
+        """A new database from `template` (an empty one when None), owned by this run's role, which
+        thereby owns the template's objects too (they belong to pg_database_owner)."""
         name = f"{CLONE_PREFIX}{self.role.removeprefix(RUN_PREFIX)}_{len(self.clones)}"
         self.clones.append(name)
-        with self.dbs._admin() as admin:
+        with self.dbs.admin_session() as admin:
             admin.execute(
                 sql.SQL("CREATE DATABASE {} OWNER {} TEMPLATE {} STRATEGY FILE_COPY").format(
                     _ident(name), _ident(self.role), _ident(template or "template0")
                 )
             )
             admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(_ident(name)))
-        if template:
-            # Only the template's objects exist here yet (the admin's, built from trusted content);
-            # REASSIGN OWNED names roles only and runs no function.
-            with self.dbs._admin(name) as conn:
-                conn.execute(
-                    sql.SQL("REASSIGN OWNED BY {} TO {}").format(_ident(CONTENT_ROLE), _ident(self.role))
-                )
         return name
+
+    def clone_all(self, templates: list[str | None]) -> list[str]:
+        """Several clones at once (each CREATE DATABASE on its own admin session)."""
+        start = f"{CLONE_PREFIX}{self.role.removeprefix(RUN_PREFIX)}_"
+        names = [f"{start}{len(self.clones) + i}" for i in range(len(templates))]
+        self.clones += names
+
+        def make(pair: tuple[str, str | None]) -> None:
+            name, template = pair
+            with self.dbs.admin_session() as admin:
+                admin.execute(
+                    sql.SQL("CREATE DATABASE {} OWNER {} TEMPLATE {} STRATEGY FILE_COPY").format(
+                        _ident(name), _ident(self.role), _ident(template or "template0")
+                    )
+                )
+                admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(_ident(name)))
+
+        list(self.dbs.workers.map(make, zip(names, templates, strict=True)))
+        return names
+
+    def connect_all(self, targets: list[tuple[str, bool]]) -> list[psycopg.Connection]:
+        """Sessions opened at once: (database, checks) each."""
+        return list(self.dbs.workers.map(lambda t: self.connect(*t), targets))
 
     def conninfo(self, dbname: str, options: str = "") -> str:
         return self.dbs.role_conninfo(self.role, self.password, dbname, options)
@@ -298,7 +350,7 @@ class Run:
     def seal(self) -> None:
         """No new login as this role from now on: learner SQL, which may change the role's password,
         runs only after this, in the sessions already open."""
-        with self.dbs._admin() as admin:
+        with self.dbs.admin_session() as admin:
             admin.execute(sql.SQL("ALTER ROLE {} NOLOGIN PASSWORD NULL").format(_ident(self.role)))
         self.sealed = True
 
@@ -308,7 +360,7 @@ class Run:
 
 def _drop_run(dbs: GradingDatabases, role: str) -> None:
     """The run's clones (ending their sessions), then its role."""
-    with dbs._admin() as admin:
+    with dbs.admin_session() as admin:
         clones = admin.execute(
             "SELECT datname FROM pg_catalog.pg_database WHERE pg_catalog.starts_with(datname, %s)",
             (CLONE_PREFIX + role.removeprefix(RUN_PREFIX) + "_",),

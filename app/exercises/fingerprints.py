@@ -1,5 +1,6 @@
-"""What the data is, read from the database: one fingerprint per column (the md5 of its sorted values,
-with NULLs counted apart), keyed by the column's identity (table oid, attnum), which a rename keeps.
+"""What the data is, read from the database: one fingerprint per column (its non-null count and the sum
+of its values' 64-bit hashes, so row order does not matter), keyed by the column's identity (table oid,
+attnum), which a rename keeps.
 
 Comparing fingerprints before and after the replay tells, without reading any SQL, whether a column's
 values are still somewhere: in the same column (renamed or not, retyped to a type that prints the same),
@@ -25,8 +26,8 @@ WHERE n.nspname OPERATOR(pg_catalog.=) 'public'
   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
 ORDER BY c.oid, a.attnum
 """
-# Sorted in the C collation, so the order depends on the values only.
-DIGEST = "pg_catalog.md5(pg_catalog.string_agg({v}, E'\\x1f' ORDER BY {v} COLLATE pg_catalog.\"C\"))"
+# A sum of 64-bit hashes: independent of row order without sorting (10 000 rows: a few ms per column).
+DIGEST = "pg_catalog.sum(pg_catalog.hashtextextended({v}, 0))::pg_catalog.text"
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Column:
     name: str
     rows: int  # rows of the table
     values: int  # non-null values
-    digest: str  # md5 of the sorted non-null values ('' when none)
+    digest: str  # sum of the non-null values' 64-bit hashes ('' when none)
 
 
 Fingerprints = dict[tuple[int, int], Column]

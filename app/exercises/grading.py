@@ -39,6 +39,7 @@ class Submission:
     learner_conninfo: dict[str, str] = field(default_factory=dict)  # env -> connection string
     schema: str | None = None  # the workspace's schema.prisma (None: not compared with the history)
     grade_untouched: bool = False  # grade even when nothing was done (lessons check proves the start fails)
+    locked: dict[str, str] = field(default_factory=dict)  # quiz id -> why it is locked (brute force)
 
 
 @dataclass
@@ -131,15 +132,14 @@ def _alive(conn: psycopg.Connection) -> bool:
     return True
 
 
-def learner_applied(conninfo: dict[str, str]) -> dict[str, list[dict]]:
+def learner_applied(sessions: dict[str, psycopg.Connection]) -> dict[str, list[dict]]:
     """env -> the rows of its `_prisma_migrations`, read on a read-only session with a fixed search path."""
     found: dict[str, list[dict]] = {}
-    for env in conninfo:
-        with _open_learner(conninfo, env) as conn:
-            try:
-                found[env] = applied_migrations(conn)
-            except psycopg.Error:
-                found[env] = []  # the learner broke their own table: nothing counts as applied
+    for env, conn in sessions.items():
+        try:
+            found[env] = applied_migrations(conn)
+        except psycopg.Error:
+            found[env] = []  # the learner broke their own table: nothing counts as applied
     return found
 
 
@@ -231,39 +231,44 @@ def grade(exercise: Exercise, submission: Submission, dbs: GradingDatabases) -> 
     except ContentError as error:
         log.warning("exercise %s: %s", exercise.id, error)
         return GradeResult(problem=f"content problem: {error}")
+    conninfo = submission.learner_conninfo
     try:
-        applied = learner_applied(submission.learner_conninfo)
+        opened = list(dbs.workers.map(lambda env: _open_learner(conninfo, env), list(conninfo)))
     except PlatformError as error:
         return GradeResult(problem=f"platform problem: {error}")
-    if not submission.grade_untouched and _not_started(exercise, submission, applied):
-        return GradeResult(not_started=NOT_STARTED)
-    history = replayable(exercise, submission.history, applied)
+    sessions = dict(zip(conninfo, opened, strict=True))
     try:
+        applied = learner_applied(sessions)
+        if not submission.grade_untouched and _not_started(exercise, submission, applied):
+            return GradeResult(not_started=NOT_STARTED)
+        history = replayable(exercise, submission.history, applied)
         with dbs.run() as run:
-            return _grade_in(run, exercise, submission, history, templates, applied)
+            return _grade_in(run, exercise, submission, history, templates, applied, sessions)
     except psycopg.OperationalError as error:
         log.warning("exercise %s: grading databases failed: %s", exercise.id, error)
         return GradeResult(problem=f"platform problem: the grading databases failed: {error}")
+    finally:
+        for conn in sessions.values():
+            conn.close()
 
 
 def _grade_in(
     run: Run, exercise: Exercise, submission: Submission, history: list[Migration], templates: dict[str, str],
-    applied: dict[str, list[dict]],
+    applied: dict[str, list[dict]], learner_sessions: dict[str, psycopg.Connection],
 ) -> GradeResult:
-    clones = {env: run.clone(template) for env, template in templates.items()}
-    scratch = run.clone(None)
+    envs = list(templates)
+    *names, scratch = run.clone_all([*templates.values(), None])
+    clones = dict(zip(envs, names, strict=True))
     opened: list[psycopg.Connection] = []
     copies = FreshCopies(run.dbs, templates)
-
-    def session(name: str, checks: bool = False) -> psycopg.Connection:
-        opened.append(run.connect(name, checks=checks))
-        return opened[-1]
-
     ctx: GradingContext | None = None
     try:
-        replaying = {env: session(name) for env, name in clones.items()}
-        reading = {env: session(name, checks=True) for env, name in clones.items()}
-        scratch_conn, scratch_reader = session(scratch), session(scratch, checks=True)
+        opened = run.connect_all(
+            [(n, False) for n in names] + [(n, True) for n in names] + [(scratch, False), (scratch, True)]
+        )
+        replaying = dict(zip(envs, opened[: len(envs)], strict=True))
+        reading = dict(zip(envs, opened[len(envs): 2 * len(envs)], strict=True))
+        scratch_conn, scratch_reader = opened[-2:]
         run.seal()  # every session is open: from here on, learner SQL cannot log in as the run's role
         baseline = {env: run.dbs.baseline(templates[env], reading[env]) for env in clones}
         replay_errors: dict[str, str] = {}
@@ -283,6 +288,7 @@ def _grade_in(
             exercise=exercise,
             history=history,
             answers=submission.answers,
+            locked=submission.locked,
             grading=reading,
             replay_errors=replay_errors,
             baseline={},
@@ -296,6 +302,8 @@ def _grade_in(
             scratch=scratch_conn,
             scratch_reader=scratch_reader,
             baseline_data=baseline,
+            _learner=dict(learner_sessions),
+            workers=run.dbs.workers,
         )
         made = ctx
         with _deadline(scratch_conn):

@@ -167,6 +167,9 @@ class ExerciseService:
                     self.panel.sandboxes.drop_workspace(row.sandbox_id)
                 session.delete(row)
                 session.commit()
+            progress = self._progress(session, learner, exercise)
+            progress.answers = "{}"  # a fresh start: quiz answers tried are forgotten too
+            session.commit()
             self._prepare_locked(session, learner, exercise)
 
     # -- progress --------------------------------------------------------------------------------
@@ -210,7 +213,7 @@ class ExerciseService:
             states[exercise.id] = ExerciseState(
                 attempts=attempts[exercise.id],
                 hints_opened=min(row.hints_opened, len(exercise.hints)) if row else 0,
-                answers=json.loads(row.answers or "{}") if row else {},
+                answers=_shown_answers(row.answers) if row else {},
                 passed=row is not None and row.passed_at is not None,
             )
         return states
@@ -238,10 +241,14 @@ class ExerciseService:
             if rebuilt:  # rebuilt (when reaped) as the panel would, never half
                 environments.rebuild(row, sandbox, self.start_templates)
             conninfo = {env: sandbox.conninfo(env) for env in ENVIRONMENTS}
-            self._progress(session, learner, exercise).answers = json.dumps(answers)
+            progress = self._progress(session, learner, exercise)
+            tried = quiz_tries(exercise, json.loads(progress.answers or "{}").get(TRIED, {}), answers)
+            progress.answers = json.dumps({**answers, TRIED: tried})
             session.commit()
+        locked = locked_quizzes(exercise, tried)
+        submission = Submission(history, answers, conninfo, schema=schema, locked=locked)
         try:
-            result = grade(exercise, Submission(history, answers, conninfo, schema=schema), self.dbs)
+            result = grade(exercise, submission, self.dbs)
         except ContentError as error:
             result = GradeResult(problem=f"content problem: {error}")
         self.record(learner, exercise, result)
@@ -267,6 +274,39 @@ class ExerciseService:
             ))
             if result.passed and progress.passed_at is None:
                 progress.passed_at = utcnow()
+
+
+TRIED = "__tried__"  # in the saved answers: quiz id -> every answer graded so far
+
+
+def _shown_answers(saved: str | None) -> dict[str, str]:
+    return {k: v for k, v in json.loads(saved or "{}").items() if k != TRIED}
+
+
+def quiz_tries(exercise: Exercise, tried: dict, answers: dict[str, str]) -> dict[str, list[str]]:
+    """The answers graded so far per quiz, with this attempt's (once locked, a quiz records no more)."""
+    result = {quiz: list(tried.get(quiz, [])) for quiz in exercise.quizzes if tried.get(quiz)}
+    locked = locked_quizzes(exercise, result)
+    for quiz, answer in answers.items():
+        if quiz in exercise.quizzes and quiz not in locked and answer not in result.get(quiz, []):
+            result.setdefault(quiz, []).append(answer)
+    return result
+
+
+def locked_quizzes(exercise: Exercise, tried: dict[str, list[str]]) -> dict[str, str]:
+    """A quiz whose allowed answers (half its choices, rounded up) were all wrong is locked until Reset
+    exercise: trying every choice is not a way through."""
+    locked = {}
+    for quiz, params in exercise.quizzes.items():
+        allowed = (len(params["choices"]) + 1) // 2
+        answers = tried.get(quiz, [])
+        if str(params["answer"]) not in answers and len(answers) >= allowed:
+            locked[quiz] = (
+                f"you tried {len(answers)} of the {len(params['choices'])} answers and none was right, so "
+                "this question is locked: read each answer's explanation and the lesson again, then Reset "
+                "exercise to try once more"
+            )
+    return locked
 
 
 def exercise_history(row: Workspace) -> list[Migration]:

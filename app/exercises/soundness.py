@@ -110,7 +110,10 @@ def envs_match_history(ctx: GradingContext) -> None:
     def applied(env: str) -> list[dict]:
         return [r for r in ctx.learner_rows.get(env, []) if r["finished_at"] and not r["rolled_back_at"]]
 
-    for env in sorted(ctx.learner_rows, key=lambda e: len(applied(e))):  # replays extend one another
+    envs = sorted(ctx.learner_rows, key=lambda e: len(applied(e)))  # replays extend one another
+    # The learners' schemas, read concurrently (one session each) while the scratch replays run.
+    real = {env: ctx.workers.submit(introspect, ctx.learner(env)) for env in envs}
+    for env in envs:
         rows = applied(env)
         recorded: list[Migration] = []
         for row in rows:
@@ -125,7 +128,7 @@ def envs_match_history(ctx: GradingContext) -> None:
             recorded.append(file)
         recorded.sort(key=lambda m: m.name)
         expected = replay_schema(ctx, recorded)
-        steps = diff_schemas(expected, introspect(ctx.learner(env)))
+        steps = diff_schemas(expected, real[env].result())
         if steps:
             raise CheckFailed(
                 f"{env}'s schema differs from what its recorded migrations build: {_summary(steps)}"

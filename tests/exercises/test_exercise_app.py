@@ -110,3 +110,17 @@ def test_each_lesson_links_to_each_of_its_exercises(client, exercises):
         assert page.select_one(f"#exercises ~ ol a[href='{href}']"), href
         listing = BeautifulSoup(client.get(f"/lessons/{exercise.lesson}/exercises").text, "html.parser")
         assert listing.select_one(f"a[href='{href}']").text == exercise.title
+
+
+def test_a_wrong_quiz_answer_says_why_and_trying_every_choice_locks_the_quiz(client):
+    learner = Learner(client, QUIZ)  # four choices: two answers may be tried
+    first = learner.check(**{"which-statement": "a"})
+    detail = first.select_one("li[data-check=which-statement] .check-detail").text
+    assert "is not it: a new NOT NULL column with a default is filled with the default" in detail
+    learner.check(**{"which-statement": "d"})
+    third = learner.check(**{"which-statement": "b"})  # right, but only after two wrong ones
+    locked = third.select_one("li[data-check=which-statement]")
+    assert "is-failed" in locked["class"] and "this question is locked" in locked.text
+    learner.post("reset", htmx=False)
+    learner.open()
+    assert results(learner.check(**{"which-statement": "b"}))["which-statement"] is True

@@ -207,3 +207,32 @@ def test_a_migration_never_applied_in_the_workspace_is_not_replayed(exercises, g
     with workspace(grading_dbs, exercise, exercise.start.migrations, []) as conninfo:
         result = by_id(grade(exercise, Submission(history, {}, conninfo), grading_dbs))
     assert result["full-name"].passed is False  # the file exists but never ran in dev
+
+
+def test_statement_reads_the_parse_tree_not_the_text(exercises, grade_with):
+    exercise = exercises[RENAME]
+    rename = Check("rename", "statement", {"node": "RenameStmt", "where": {
+        "renameType": "OBJECT_COLUMN", "subname": "name", "newname": "fullName"}}, "renamed")
+    checked = dataclasses.replace(exercise, checks=[rename])
+    without_column = Migration("20240301000000_r", 'ALTER TABLE "User" RENAME "name" TO "fullName";')
+    assert by_id(grade_with(checked, [without_column]))["rename"].passed
+    in_text_only = Migration("20240301000000_r", (
+        "-- ALTER TABLE \"User\" RENAME COLUMN \"name\" TO \"fullName\";\n"
+        "SELECT 'RENAME COLUMN \"name\" TO \"fullName\"';"
+    ))
+    failed = by_id(grade_with(checked, [in_text_only]))["rename"]
+    assert not failed.passed and failed.detail == "none of your migrations (`r`) has such a statement"
+
+
+def test_renamed_is_recognised_from_the_catalog(exercises, grade_with):
+    exercise = exercises[RENAME]
+    renamed = Check("renamed", "renamed", {"table": "User", "from": "name", "to": "fullName"}, "renamed")
+    checked = dataclasses.replace(exercise, checks=[renamed])
+    rename = Migration("20240301000000_r", 'ALTER TABLE "User" RENAME "name" TO "fullName";')
+    assert by_id(grade_with(checked, [rename]))["renamed"].passed
+    copied = Migration("20240301000000_r", (
+        'ALTER TABLE "User" ADD COLUMN "fullName" TEXT; UPDATE "User" SET "fullName" = "name";'
+        ' ALTER TABLE "User" DROP COLUMN "name";'
+    ))
+    failed = by_id(grade_with(checked, [copied]))["renamed"]
+    assert not failed.passed and "was dropped in grading:dev, not renamed" in failed.detail
