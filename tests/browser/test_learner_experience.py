@@ -342,6 +342,10 @@ model Post {
     next_link.click()
     page.get_by_role("button", name="Check my work").wait_for(timeout=30_000)
     if viewport == "phone":
+        page.get_by_role("button", name="Sandbox", exact=True).click()
+    create(page, ADD_BIO, "add_bio")  # something done, so Check my work grades an attempt
+    page.locator("#panel-history tbody tr", has_text="_add_bio").wait_for(timeout=20_000)
+    if viewport == "phone":
         page.get_by_role("button", name="Exercise", exact=True).click()
     page.get_by_role("button", name="Check my work").click()
     page.locator("#grading .check-result").first.wait_for(timeout=30_000)
@@ -361,6 +365,11 @@ def test_instructor_sees_pass_rates_and_failing_checks_as_charts(browser, class_
     page.context.set_extra_http_headers({"Authorization": f"Basic {token}"})
     # A learner who tries and fails, so that there is something to chart.
     learner = open_panel(browser, class_server, EXERCISE, viewport)
+    tag = "\nmodel Tag {\n  id Int @id\n}\n"
+    create(learner, lambda s: s + tag, "add_tag")  # two migrations where one is asked for
+    learner.locator("#panel-history tbody tr", has_text="_add_tag").wait_for(timeout=20_000)
+    create(learner, lambda s: s.replace("  id Int @id\n}", "  id Int @id\n  label String?\n}"), "tag_label")
+    learner.locator("#panel-history tbody tr", has_text="_tag_label").wait_for(timeout=20_000)
     if viewport == "phone":
         learner.get_by_role("button", name="Exercise", exact=True).click()
     learner.get_by_role("button", name="Check my work").click()
