@@ -1,0 +1,75 @@
+"""Lesson 4's first exercise solved end to end in headless Chromium: Check my work first says what to do
+(nothing done yet); the learner adds the field, reviews Prisma's SQL under Create only, puts
+`SET lock_timeout` above the `ALTER TABLE`, applies it, deploys to staging then production, and Check my
+work passes every check, the live-traffic one (a long report holding `User` while it deploys) included."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.main import create_app
+from app.settings import Settings
+from sandbox.cluster import EmbeddedCluster
+from sandbox.config import SandboxSettings
+from sandbox.manager import SandboxManager
+from tests.browser.conftest import serve
+
+EXERCISE = "/lessons/04-locks-and-downtime/exercises/01-add-a-column-behind-a-report"
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def exercise_server(
+    tmp_path_factory: pytest.TempPathFactory, repo_root: Path, pg_cluster: EmbeddedCluster
+) -> Iterator[str]:
+    sandboxes = SandboxManager.over_cluster(pg_cluster, SandboxSettings(pool_size=0, sandbox_prefix="tblk"))
+    sandboxes.start(background=False)
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("locks-browser"), lessons_dir=repo_root / "lessons", assets="local"
+    )
+    app = create_app(settings)
+    app.state.sandboxes = sandboxes
+    try:
+        with serve(app) as url:
+            yield url
+    finally:
+        sandboxes.stop()
+
+
+def test_add_a_column_behind_a_report_with_a_lock_timeout(page, exercise_server):
+    page.goto(exercise_server + EXERCISE)
+    check = page.get_by_role("button", name="Check my work")
+    check.wait_for(state="visible", timeout=30_000)
+
+    check.click()  # nothing done yet: score 0, what to do first, not an attempt
+    page.locator("#grading .grading-not-started").wait_for(timeout=60_000)
+    assert page.locator("[data-attempts]").inner_text() == "0"
+
+    editor = page.locator("#schema-editor")
+    editor.fill(editor.input_value().replace("  name  String?\n", "  name  String?\n  nickname String?\n"))
+    page.get_by_label("Migration name").fill("add_user_nickname")
+    page.get_by_label("Create only").check()
+    page.get_by_role("button", name="Create migration").click()
+    draft = page.locator("#draft-sql")
+    draft.wait_for(timeout=30_000)
+    generated = draft.input_value()
+    assert 'ALTER TABLE "User" ADD COLUMN' in generated and "lock_timeout" not in generated
+    draft.fill("SET lock_timeout = '500ms';\n\n" + generated)
+    page.get_by_role("button", name="Apply").click()
+    page.locator("#panel-history tbody tr", has_text="add_user_nickname").wait_for(timeout=30_000)
+
+    page.get_by_role("button", name="Deploy to staging").click()
+    applied = page.locator("#sandbox").get_by_text("add_user_nickname")
+    page.locator("#sandbox").get_by_text("Applied").first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="Deploy to production").click()
+    page.locator("#sandbox").get_by_text("Applied").nth(1).wait_for(timeout=30_000)
+    assert applied.count() >= 1
+
+    page.get_by_role("button", name="Check my work").click()
+    page.get_by_role("heading", name="All checks pass").wait_for(timeout=60_000)
+    assert page.locator("#grading li.is-failed").count() == 0
+    assert page.locator("#grading li.is-passed").count() >= 7  # the exercise's six checks, the built-in ones
+    assert page.locator("[data-attempts]").inner_text() == "1"
