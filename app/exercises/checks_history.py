@@ -28,10 +28,13 @@ def _selected(ctx: GradingContext, which: str) -> list[Migration]:
 
 
 def migration_count(ctx: GradingContext, p: dict) -> None:
-    got = len(_selected(ctx, p.get("of", "new")))
+    selected = _selected(ctx, p.get("of", "new"))
+    got = len(selected)
     low, high = p.get("min", p.get("count", 0)), p.get("max", p.get("count"))
     if got < low or (high is not None and got > high):
-        raise CheckFailed(f"found {got} migration(s)")
+        expected = f"{low}" if low == high else f"{low} to {high}" if high is not None else f"at least {low}"
+        names = ", ".join(f"`{short_name(m.name)}`" for m in selected) or "none"
+        raise CheckFailed(f"expected {expected}, found {got}: {names}")
 
 
 def migration_names(ctx: GradingContext, p: dict) -> None:
@@ -40,7 +43,9 @@ def migration_names(ctx: GradingContext, p: dict) -> None:
     if len(names) != len(patterns) or not all(
         re.fullmatch(pat, name) for pat, name in zip(patterns, names, strict=False)
     ):
-        raise CheckFailed(f"your new migrations are named {names or 'nothing yet'}")
+        shown = ", ".join(f"`{n}`" for n in names) or "none yet"
+        wanted = ", ".join(f"`{pattern}`" for pattern in patterns)
+        raise CheckFailed(f"your new migrations are named {shown}; expected names matching {wanted}")
 
 
 def _applied(ctx: GradingContext, env: str) -> dict[str, dict]:

@@ -7,6 +7,7 @@ content that does not run is a content problem, reported as such and never count
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -170,7 +171,8 @@ def _builtin_checks(exercise: Exercise, ctx: GradingContext) -> list[Check]:
 
 def _run_checks(exercise: Exercise, ctx: GradingContext) -> GradeResult:
     errors = list(ctx.replay_errors.values())
-    deploys = CheckResult(DEPLOYS_ID, "deploys", not errors, DEPLOYS_MESSAGE, "", "; ".join(errors))
+    detail = learner_words("; ".join(errors))
+    deploys = CheckResult(DEPLOYS_ID, "deploys", not errors, DEPLOYS_MESSAGE, "", detail)
     result = GradeResult([deploys])
     for check in [*_builtin_checks(exercise, ctx), *exercise.checks]:
         outcome = CheckResult(check.id, check.kind, True, check.message, check.hint)
@@ -193,8 +195,17 @@ def _run_checks(exercise: Exercise, ctx: GradingContext) -> GradeResult:
             )
         except Exception as error:  # any crash in a check is the content's, never the learner's
             return _content_crash(exercise, check.id, check.kind, repr(error))
+        outcome.detail = learner_words(outcome.detail)
         result.results.append(outcome)
     return result
+
+
+GRADING_ENV = re.compile(r"\bgrading:(dev|staging|prod)\b")
+
+
+def learner_words(detail: str) -> str:
+    """Details name the grading databases as a learner would: `the grading copy of prod`."""
+    return GRADING_ENV.sub(r"the grading copy of \1", detail)
 
 
 def _not_started(exercise: Exercise, submission: Submission, applied: dict[str, list[dict]]) -> bool:

@@ -138,6 +138,10 @@ def _native_change(prev: tuple[str, tuple[int, ...]], nxt: tuple[str, tuple[int,
         if n == "TEXT" or (n == "VARCHAR" and n_len is None):
             return "safe"
         return "risky" if text_like and n_len is not None and n_len > 2 else "not_castable"
+    if p == "XML":  # checked against Prisma's engine: only to text types, anything else is re-created
+        if n == "TEXT" or (n == "VARCHAR" and not na):
+            return "safe"
+        return "risky" if n in ("VARCHAR", "CHAR") else "not_castable"
     if p in ("INET", "CITEXT"):
         if n in ("TEXT", "VARCHAR", "CITEXT"):
             return "safe"

@@ -85,6 +85,15 @@ def check(schema: PrismaSchema, source: ConfigBlock) -> list[tuple[Span, str]]:
     return problems
 
 
+def _modifies(relation: Relation) -> bool:
+    """Whether a change on the referenced side changes this one (Prisma follows only such relations):
+    an action other than NoAction or Restrict, the defaults included (SetNull on optional, Cascade)."""
+    required = any((f := relation.model.field(n)) is not None and not f.optional for n in relation.fields)
+    on_delete = relation.on_delete or ("Restrict" if required else "SetNull")
+    on_update = relation.on_update or "Cascade"
+    return not (on_delete in ("NoAction", "Restrict") and on_update in ("NoAction", "Restrict"))
+
+
 def _implicit_note(relation: Relation) -> str:
     implicit = []
     if relation.on_delete is None:
@@ -97,7 +106,7 @@ def _implicit_note(relation: Relation) -> str:
 
 def _cycles(relations: list[Relation]) -> list[tuple[Span, str]]:
     """Relations that lead back to their own model through others (Prisma's "Reference causes a cycle")."""
-    acting = [r for r in relations if (r.on_delete, r.on_update) != ("NoAction", "NoAction")]
+    acting = [r for r in relations if _modifies(r)]
     problems: list[tuple[Span, str]] = []
     for relation in acting:
         path = _path_back(relation, acting)
@@ -194,10 +203,7 @@ def check_relation_mode(schema: PrismaSchema, relations: list[Relation]) -> list
                     "could try using `Restrict` instead. Learn more at https://pris.ly/d/relation-mode"
                 )
             problems.append((span, message))
-        if relation.model is relation.target and (relation.on_delete, relation.on_update) != (
-            "NoAction",
-            "NoAction",
-        ):
+        if relation.model is relation.target and _modifies(relation):
             implicit = []
             if relation.on_delete is None:
                 required = any(

@@ -35,10 +35,10 @@ def test_reference_solution_passes_every_check(exercises, grade_with):
 def test_drop_and_add_loses_data_and_fails_the_data_checks(exercises, grade_with):
     result = by_id(grade_with(exercises[RENAME], [DROP_AND_ADD]))
     assert result["no-loss"].passed is False
-    assert 'threw away the 2 values of "User"."name" in grading:dev' in result["no-loss"].detail
+    assert 'threw away the 2 values of "User"."name" in the grading copy of dev' in result["no-loss"].detail
     assert "RENAME COLUMN keeps the values" in result["no-loss"].detail
     assert result["same-rows"].passed is False
-    assert 'the 2 values of "User"."name" in grading:dev' in result["same-rows"].detail
+    assert 'the 2 values of "User"."name" in the grading copy of dev' in result["same-rows"].detail
     # The schema ends up right, so the schema checks pass: only the data lesson fails.
     assert result["full-name"].passed and result["name-gone"].passed
 
@@ -54,7 +54,7 @@ def test_a_migration_that_fails_on_grading_data_fails_the_deploy_check(exercises
     deploys = by_id(result)["deploys"]
     assert result.problem is None and not result.passed
     assert not deploys.passed
-    assert "grading:prod" in deploys.detail and "23502" in deploys.detail
+    assert "the grading copy of prod" in deploys.detail and "23502" in deploys.detail
     assert "contains null values" in deploys.detail
 
 
@@ -64,7 +64,7 @@ def test_nothing_done_fails_with_each_message(exercises, grade_with):
     failed = {r.id: r for r in result.results if not r.passed}
     assert set(failed) == {"full-name", "name-gone", "applied-dev", "one-migration"}
     assert failed["full-name"].message == "`User` has an optional column `fullName`."
-    assert failed["full-name"].detail == '"User"."fullName" is missing in grading:dev'
+    assert failed["full-name"].detail == '"User"."fullName" is missing in the grading copy of dev'
     # deploys, start-untouched, envs-match-history, no-loss and same-rows pass
     assert result.score == round(100 * 5 / 9)
 
@@ -195,7 +195,7 @@ def test_learner_sql_runs_without_superuser_rights(exercises, grading_dbs):
         result = grade(exercise, Submission(history, {}, conninfo), grading_dbs)
     deploys = by_id(result)["deploys"]
     assert result.problem is None
-    assert not deploys.passed and "42501" in deploys.detail and "grading:prod" in deploys.detail
+    assert not deploys.passed and "42501" in deploys.detail and "the grading copy of prod" in deploys.detail
 
 
 def test_a_migration_never_applied_in_the_workspace_is_not_replayed(exercises, grading_dbs):
@@ -235,4 +235,17 @@ def test_renamed_is_recognised_from_the_catalog(exercises, grade_with):
         ' ALTER TABLE "User" DROP COLUMN "name";'
     ))
     failed = by_id(grade_with(checked, [copied]))["renamed"]
-    assert not failed.passed and "was dropped in grading:dev, not renamed" in failed.detail
+    assert not failed.passed and "was dropped in the grading copy of dev, not renamed" in failed.detail
+
+
+def test_naming_and_count_messages_show_what_was_found_and_expected(exercises, grade_with):
+    exercise = exercises["02-creating-migrations/01-name-a-migration"]
+    sql = exercise.solution.migrations[0].sql
+    result = by_id(grade_with(exercise, [Migration("20240301000000_changes", sql)]))
+    assert result["named"].detail == (
+        "your new migrations are named `changes`; expected names matching `[a-z0-9_]*posts?[a-z0-9_]*`"
+    )
+    two = by_id(grade_with(exercise, [Migration("20240301000000_add_post", sql),
+                                      Migration("20240302000000_more", "SELECT 1;")]))
+    assert two["one-migration"].detail == "expected 1, found 2: `add_post`, `more`"
+    assert "[" not in two["named"].detail.split("matching")[0]  # no Python list in a learner's message

@@ -68,6 +68,9 @@ def test_a_hotfix_in_prod_shows_as_drift_on_prods_card_only(panel: Panel) -> Non
     assert "drift" in text(page.select_one("#env-prod h4"))
     assert page.select_one("#env-dev .drift") is None and page.select_one("#env-staging .drift") is None
     assert "in sync" in text(page.select_one("#env-staging h4"))
+    undone = panel.sql('ALTER TABLE "User" DROP COLUMN hotfix', env="prod")  # the answer follows the schema
+    assert undone.select_one("#env-prod .drift") is None
+    assert "in sync" in text(undone.select_one("#env-prod h4"))
 
 
 def test_confirmations_say_what_will_happen(panel: Panel) -> None:

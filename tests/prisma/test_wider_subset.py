@@ -115,3 +115,21 @@ def test_relation_mode_prisma_refuses_what_prisma_cannot_emulate_on_postgresql()
         '`SetNull`). `NoAction` is not implemented for Postgres when using `relationMode = "prisma"`, '
         "you could try using `Restrict` instead. Learn more at https://pris.ly/d/relation-mode",
     ]
+
+
+@pytest.mark.parametrize(
+    ("target", "statement"),
+    [  # Prisma 7.10.1's engine, from `String @db.Xml`
+        ("String", 'ALTER TABLE "T" ALTER COLUMN "x" SET DATA TYPE TEXT;'),
+        ("String @db.VarChar(50)", 'ALTER TABLE "T" ALTER COLUMN "x" SET DATA TYPE VARCHAR(50);'),
+        ("String @db.Char(10)", 'ALTER TABLE "T" ALTER COLUMN "x" SET DATA TYPE CHAR(10);'),
+        ("Boolean", 'ALTER TABLE "T" DROP COLUMN "x",\nADD COLUMN     "x" BOOLEAN NOT NULL;'),
+        ("String @db.Citext", 'ALTER TABLE "T" DROP COLUMN "x",\nADD COLUMN     "x" CITEXT NOT NULL;'),
+    ],
+)
+def test_xml_columns_cast_only_to_text_types(target: str, statement: str) -> None:
+    def schema(field: str) -> str:
+        return HEAD + f"model T {{\n  id Int @id\n  x {field}\n}}\n"
+
+    sql, _ = diff_script(schema("String @db.Xml"), schema(target))
+    assert statement in sql
