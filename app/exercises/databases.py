@@ -44,6 +44,7 @@ CONTENT_ROLE = "mlg_content"  # owns the objects of every template; NOLOGIN, no 
 RUN_PREFIX = "mlg_r_"  # throwaway roles: mlg_r_<epoch seconds>_<hex>; their clones: mlg_c_<same>_<n>
 CLONE_PREFIX = "mlg_c_"
 STALE_RUN_S = 3600  # a run role older than this was left by a crash: its clones and it are swept
+SPARE_MAX_AGE_S = 1800  # a spare run older than this is dropped, never handed out
 ROLE_LIMITS = {
     "statement_timeout": "10s",
     "lock_timeout": "5s",
@@ -90,6 +91,7 @@ class GradingDatabases:
         # Dropping a run's clones and role takes a while and nobody waits for it: done in the background.
         self._dropper = ThreadPoolExecutor(max_workers=2, thread_name_prefix="grading-drop")
         self._dropping: list[Future] = []
+        self._spares: dict[tuple[str | None, ...], Run] = {}
         self.workers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="grading-open")
 
     def baseline(self, template: str, conn: psycopg.Connection) -> Fingerprints:
@@ -120,11 +122,16 @@ class GradingDatabases:
             yield conn
 
     def settle(self) -> None:
-        """Wait for the runs being dropped in the background (tests, `lessons check`)."""
+        """Wait for the runs being dropped in the background and drop the spare ones (tests, `lessons
+        check`, shutting down)."""
         with self._lock:
             pending, self._dropping = self._dropping, []
         for future in pending:
             future.result()
+        with self._lock:
+            spares, self._spares = list(self._spares.values()), {}
+        for run in spares:
+            _drop_run(self, run.role)
 
     def role_conninfo(self, role: str, password: str, dbname: str, options: str = "") -> str:
         params = conninfo_to_dict(self.admin_conninfo)
@@ -227,16 +234,47 @@ class GradingDatabases:
     # -- runs --------------------------------------------------------------------------------
 
     @contextmanager
-    def run(self, connection_limit: int = 12) -> Iterator[Run]:
-        """A throwaway role and its clones, all dropped on exit."""
+    def run(self, connection_limit: int = 12, spare_for: tuple[str | None, ...] = ()) -> Iterator[Run]:
+        """A throwaway role and its clones, all dropped on exit. With `spare_for` (the templates a grading
+        copies), a run prepared in the background for the same templates is handed out when there is one
+        (its role and copies made, no session ever opened on them), and the next one is prepared."""
         self._sweep_stale()
-        run = Run(self, connection_limit)
+        run = self._take_spare(spare_for) if spare_for else None
+        run = run or Run(self, connection_limit)
         try:
             yield run
         finally:
-            future = self._dropper.submit(_drop_run, self, run.role)
+            futures = [self._dropper.submit(_drop_run, self, run.role)]
+            if spare_for:
+                futures.append(self._dropper.submit(self._prepare_spare, spare_for, connection_limit))
             with self._lock:
-                self._dropping = [f for f in self._dropping if not f.done()] + [future]
+                self._dropping = [f for f in self._dropping if not f.done()] + futures
+
+    def _take_spare(self, templates: tuple[str | None, ...]) -> Run | None:
+        with self._lock:
+            run = self._spares.pop(templates, None)
+        if run is not None and time.time() - run.started < SPARE_MAX_AGE_S:
+            return run
+        if run is not None:
+            self._dropper.submit(_drop_run, self, run.role)
+        return None
+
+    def _prepare_spare(self, templates: tuple[str | None, ...], connection_limit: int) -> None:
+        with self._lock:
+            if templates in self._spares:
+                return
+        run = Run(self, connection_limit)
+        try:
+            run.prepared = run.clone_all(list(templates))
+        except psycopg.Error as error:
+            log.warning("no spare grading run prepared: %s", error)
+            _drop_run(self, run.role)
+            return
+        with self._lock:
+            if templates not in self._spares:
+                self._spares[templates] = run
+                return
+        _drop_run(self, run.role)
 
     def _sweep_stale(self) -> None:
         """Clones and roles of runs a crash left behind (not more than once a minute)."""
@@ -283,7 +321,9 @@ class Run:
 
     def __init__(self, dbs: GradingDatabases, connection_limit: int) -> None:
         self.dbs = dbs
-        self.role = f"{RUN_PREFIX}{int(time.time())}_{secrets.token_hex(6)}"
+        self.started = time.time()
+        self.role = f"{RUN_PREFIX}{int(self.started)}_{secrets.token_hex(6)}"
+        self.prepared: list[str] = []  # copies made ahead (a spare run), in the order asked
         self.password = secrets.token_urlsafe(24)
         self.clones: list[str] = []
         self.sealed = False
@@ -314,6 +354,10 @@ class Run:
             )
             admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(_ident(name)))
         return name
+
+    def copies_of(self, templates: list[str | None]) -> list[str]:
+        """The copies prepared ahead when this is a spare run, else new ones."""
+        return self.prepared if self.prepared else self.clone_all(templates)
 
     def clone_all(self, templates: list[str | None]) -> list[str]:
         """Several clones at once (each CREATE DATABASE on its own admin session)."""

@@ -253,7 +253,7 @@ def grade(exercise: Exercise, submission: Submission, dbs: GradingDatabases) -> 
         if not submission.grade_untouched and _not_started(exercise, submission, applied):
             return GradeResult(not_started=NOT_STARTED)
         history = replayable(exercise, submission.history, applied)
-        with dbs.run() as run:
+        with dbs.run(spare_for=(*templates.values(), None)) as run:
             return _grade_in(run, exercise, submission, history, templates, applied, sessions)
     except psycopg.OperationalError as error:
         log.warning("exercise %s: grading databases failed: %s", exercise.id, error)
@@ -268,7 +268,7 @@ def _grade_in(
     applied: dict[str, list[dict]], learner_sessions: dict[str, psycopg.Connection],
 ) -> GradeResult:
     envs = list(templates)
-    *names, scratch = run.clone_all([*templates.values(), None])
+    *names, scratch = run.copies_of([*templates.values(), None])
     clones = dict(zip(envs, names, strict=True))
     opened: list[psycopg.Connection] = []
     copies = FreshCopies(run.dbs, templates)

@@ -249,3 +249,22 @@ def test_naming_and_count_messages_show_what_was_found_and_expected(exercises, g
                                       Migration("20240302000000_more", "SELECT 1;")]))
     assert two["one-migration"].detail == "expected 1, found 2: `add_post`, `more`"
     assert "[" not in two["named"].detail.split("matching")[0]  # no Python list in a learner's message
+
+
+def test_a_spare_run_is_prepared_in_the_background_and_handed_out_once(exercises, grading_dbs):
+    import time
+
+    templates = grading_dbs.ensure_templates(exercises[RENAME])
+    key = (*templates.values(), None)
+    with grading_dbs.run(spare_for=key) as first:
+        assert first.prepared == []
+    deadline = time.monotonic() + 20
+    while key not in grading_dbs._spares and time.monotonic() < deadline:
+        time.sleep(0.05)
+    spare = grading_dbs._spares[key]
+    with grading_dbs.run(spare_for=key) as second:
+        assert second is spare and len(second.prepared) == len(key)
+        with second.connect(second.prepared[0], checks=True) as conn:  # a copy of the dev template
+            assert conn.execute('SELECT count(*) FROM "User"').fetchone() == (2,)
+    grading_dbs.settle()
+    assert grading_dbs._spares == {}
