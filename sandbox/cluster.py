@@ -29,6 +29,9 @@ SYSTEM_USER = "migration-lab"
 FALLBACK_USER = "nobody"
 TMPFS = Path("/dev/shm")
 TMPFS_MIN_FREE = 512 * 1024 * 1024
+# Fits the default connection budget (10 per workspace role x 100 workspaces + 20 for the app, plus
+# PostgreSQL's 3 superuser slots); EmbeddedProvider sizes its cluster from the settings.
+DEFAULT_MAX_CONNECTIONS = 1100
 
 SERVER_SETTINGS = {
     "fsync": "off",
@@ -39,7 +42,6 @@ SERVER_SETTINGS = {
     "max_wal_senders": "0",
     "max_wal_size": "256MB",
     "min_wal_size": "32MB",
-    "max_connections": "300",
     "shared_buffers": "64MB",
     "listen_addresses": "127.0.0.1",
     "unix_socket_permissions": "0700",
@@ -95,6 +97,7 @@ class EmbeddedCluster:
     port: int = field(default_factory=free_port)
     superuser: str = "postgres"
     password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
     _run_as: pwd.struct_passwd | None = None
     _lock_fd: int | None = None
 
@@ -155,7 +158,8 @@ class EmbeddedCluster:
             "initdb",
         )
         pwfile.unlink()
-        opts = " ".join(f"-c {k}={v}" for k, v in SERVER_SETTINGS.items())
+        server_settings = {**SERVER_SETTINGS, "max_connections": str(self.max_connections)}
+        opts = " ".join(f"-c {k}={v}" for k, v in server_settings.items())
         opts += f" -p {self.port} -k {self.socket_dir}"
         self._run(
             [
@@ -164,6 +168,26 @@ class EmbeddedCluster:
             ],
             "start the server",
         )
+
+    def postmaster_alive(self) -> bool:
+        """Whether the postmaster of this cluster still runs (a kill -9 leaves its pid file behind)."""
+        try:
+            pid = int((self.pgdata / "postmaster.pid").read_text().splitlines()[0])
+            os.kill(pid, 0)
+        except (OSError, ValueError, IndexError):
+            return False
+        return _is_postmaster_of(pid, self.pgdata)
+
+    def restart(self) -> None:
+        """Start afresh in the same folder, on the same port when it is still free: after a crash the
+        data is gone anyway (fsync off, tmpfs), and workspaces are rebuilt from the app's state."""
+        self.stop(wipe=True)
+        try:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", self.port))
+        except OSError:
+            self.port = free_port()
+        self.start()
 
     def stop(self, wipe: bool = True) -> None:
         if self.pgdata.exists():

@@ -73,3 +73,29 @@ class SandboxSettings(BaseSettings):
         ge=2,
         description="Connections one workspace role may hold at once, over all its databases.",
     )
+    max_workspaces: int = Field(
+        default=100,
+        ge=1,
+        description="Workspaces the sandbox holds at most (warm pool included); a new one over it is "
+        "refused with a message. With CONNECTION_LIMIT it sizes the connection budget.",
+    )
+    reserved_connections: int = Field(
+        default=20,
+        ge=5,
+        description="Connections of the sandbox server kept for the app itself (admin, grading, the "
+        "watchdog): CONNECTION_LIMIT x MAX_WORKSPACES + this must fit under max_connections, checked "
+        "at start-up (the embedded cluster is sized to fit).",
+    )
+    workspace_quota_mb: int = Field(
+        default=64,
+        ge=1,
+        description="Data one workspace may hold over all its databases (MiB beyond empty databases); "
+        "over it the watchdog cancels its queries and the panel refuses SQL, migrations and deploys "
+        "until an environment is reset.",
+    )
+    min_free_mb: int = Field(
+        default=256,
+        ge=0,
+        description="Free space the sandbox's filesystem keeps (MiB; embedded cluster): below it new "
+        "workspaces are refused with a message.",
+    )

@@ -9,6 +9,7 @@ import hmac
 import logging
 import os
 import secrets
+import shutil
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,7 @@ from sandbox.cluster import EmbeddedCluster
 from sandbox.config import SandboxSettings
 from sandbox.leader import Leadership
 from sandbox.pool import WarmPool
-from sandbox.providers import Provider, SandboxError, Server, make_provider
+from sandbox.providers import Provider, QuotaExceeded, SandboxError, SandboxFull, Server, make_provider
 from sandbox.providers.server import ServerProvider, server_key
 from sandbox.reaper import Reaper
 from sandbox.registry import MemoryRegistry, PgRegistry, Registry, WorkspaceInfo
@@ -35,6 +36,8 @@ SECRET_FILE = "sandbox-secret"
 # A registry row whose role never appeared is a creation that died half-way, once it is this old.
 LOST_AFTER_S = 120
 LOCK_STRIPES = 64
+MIB = 1024 * 1024
+EMPTY_DB_BYTES = 7_700_000  # what an empty database takes, when the server does not say (no rights)
 
 
 class SandboxManager:
@@ -66,6 +69,10 @@ class SandboxManager:
         self.reaper = Reaper(
             self._sweep_if_leader, self._watchdog_if_leader, settings.reaper_interval_seconds
         )
+        self._heal_lock = threading.Lock()
+        self._empty_db_bytes: int | None = None
+        self.over_quota: set[str] = set()  # workspaces the watchdog or an action found over their quota
+        self.restarts = 0  # times the server was found dead and restarted
 
     @classmethod
     def from_settings(
@@ -90,24 +97,93 @@ class SandboxManager:
     def start(self, background: bool = True) -> None:
         """Start the provider; with `background`, also the warm-pool refiller and the reaper."""
         self.provider.start()
+        self._check_connection_budget()
+        self._open_registry()
+        self._sync_passwords()
+        if background:
+            self.pool.start()
+            self.reaper.start()
+
+    def _open_registry(self) -> None:
         if self.provider.shared:
             self._registry = PgRegistry(self._shared_server(), self.prefix)
             self._leadership = Leadership(self._shared_server(), self.prefix)
         else:
             self._registry = MemoryRegistry()
         self._registry.ensure()
-        self._sync_passwords()
-        if background:
-            self.pool.start()
-            self.reaper.start()
 
     def stop(self) -> None:
+        """Quick even with actions in flight: queued builds are cancelled, running ones end with the
+        server (their requests fail; the app's state keeps what they had saved)."""
         self.pool.stop()
         self.reaper.stop()
         if self._leadership is not None:
             self._leadership.release()
-        self._executor.shutdown(wait=True)
+        self._executor.shutdown(wait=False, cancel_futures=True)
         self.provider.stop()
+
+    def _check_connection_budget(self) -> None:
+        """Every workspace role using its whole connection limit at once must still leave the app its
+        reserved connections: else one class could lock the app (and new learners) out of the server."""
+        if not self.provider.shared:
+            return
+        settings = self.settings
+        needed = settings.connection_limit * settings.max_workspaces + settings.reserved_connections
+        for server in self.servers():  # workspaces may all land on any one of them
+            self._check_budget_of(server, needed)
+
+    def _check_budget_of(self, server: Server, needed: int) -> None:
+        settings = self.settings
+        with server.admin_connection() as conn:
+            row = conn.execute(
+                "SELECT current_setting('max_connections')::int,"
+                " current_setting('superuser_reserved_connections')::int"
+            ).fetchone()
+        assert row is not None
+        available = row[0] - row[1]
+        if needed > available:
+            raise SandboxError(
+                f"The connection budget does not fit the sandbox server: CONNECTION_LIMIT "
+                f"{settings.connection_limit} x MAX_WORKSPACES {settings.max_workspaces} + "
+                f"RESERVED_CONNECTIONS {settings.reserved_connections} = {needed}, but the server takes "
+                f"{available} (max_connections {row[0]} minus {row[1]} superuser slots). Lower "
+                "MIGRATION_LAB_CONNECTION_LIMIT or MIGRATION_LAB_MAX_WORKSPACES, or raise max_connections."
+            )
+
+    # -- health ------------------------------------------------------------------------------------
+
+    def healthy(self) -> bool:
+        """Whether the sandbox server answers now (its postmaster runs, a short connect and SELECT 1)."""
+        if not self.provider.shared:
+            return True
+        alive = getattr(self.provider, "alive", None)
+        try:
+            if alive is not None and not alive():
+                return False
+            conninfo = self._shared_server().admin_conninfo()
+            with psycopg.connect(conninfo, connect_timeout=2, autocommit=True) as conn:
+                conn.execute("SELECT 1")
+            return True
+        except (psycopg.Error, RuntimeError, SandboxError):
+            return False
+
+    def recover(self) -> bool:
+        """After a failed connection: True when the server answers, restarting it first when it died and
+        this process owns it (the embedded cluster). Workspaces then come back through
+        `ensure_workspace`: their state is all in the app's database."""
+        with self._heal_lock:
+            if self.healthy():
+                return True
+            if not getattr(self.provider, "can_restart", False):
+                return False
+            log.warning("the sandbox server died: restarting it (workspaces are rebuilt on demand)")
+            self.provider.restart()  # type: ignore[attr-defined]
+            self._empty_db_bytes = None
+            self.over_quota.clear()
+            self._open_registry()
+            self.restarts += 1
+            self.pool.taken()  # refill the warm pool the crash emptied
+            return self.healthy()
 
     @property
     def registry(self) -> Registry:
@@ -118,7 +194,8 @@ class SandboxManager:
     # -- workspaces --------------------------------------------------------------------------------
 
     def create_workspace(self, warm: bool = True) -> Workspace:
-        """A new workspace: from the warm pool when it has one (one UPDATE), else built cold."""
+        """A new workspace: from the warm pool when it has one (one UPDATE), else built cold (when there
+        is room: see `check_capacity`)."""
         if warm and self.settings.pool_size > 0:
             workspace_id = self.registry.claim()
             if workspace_id is not None:
@@ -128,7 +205,92 @@ class SandboxManager:
                     return self._handle(workspace_id, server)
                 self.registry.remove(workspace_id)
             self.pool.taken()
+        self.check_capacity()
         return self._build(names.new_workspace_id(), "active")
+
+    def check_capacity(self) -> None:
+        """Raise SandboxFull when another workspace would exceed MAX_WORKSPACES or take the sandbox's
+        filesystem under its free-space floor."""
+        count = len(self.registry.all())
+        if count >= self.settings.max_workspaces:
+            raise SandboxFull(
+                f"The sandbox holds {count} workspaces, the most it may (MIGRATION_LAB_MAX_WORKSPACES). "
+                "Idle ones are dropped after a while: try again later. Your existing sandboxes keep working."
+            )
+        path = getattr(self.provider, "data_path", None)
+        if path is not None and self.settings.min_free_mb:
+            free = shutil.disk_usage(path).free
+            if free < self.settings.min_free_mb * MIB:
+                raise SandboxFull(
+                    f"The sandbox's disk has {free // MIB} MiB free, under the "
+                    f"{self.settings.min_free_mb} MiB it keeps free (MIGRATION_LAB_MIN_FREE_MB): no new "
+                    "sandbox until space is freed. Your existing sandboxes keep working."
+                )
+
+    # -- quotas ------------------------------------------------------------------------------------
+
+    def workspace_bytes(self, workspace_id: str) -> int:
+        """Data the workspace holds over all its databases (backups included), beyond what empty
+        databases take."""
+        start = names.role_name(self.prefix, names.check_workspace_id(workspace_id)) + "_"
+        server = self._server_of(workspace_id, self.registry.get(workspace_id))
+        if server is None:
+            return 0
+        with server.admin_connection() as conn:
+            empty = self._empty_size(conn)
+            sizes = conn.execute(
+                "SELECT pg_database_size(oid) FROM pg_database WHERE left(datname, %s) = %s",
+                (len(start), start),
+            ).fetchall()
+        return sum(max(0, size - empty) for (size,) in sizes)
+
+    def check_quota(self, workspace_id: str) -> None:
+        """Raise QuotaExceeded (naming the limit and the way out) when the workspace is over its quota."""
+        if not self.provider.shared:
+            return  # a container per workspace: its own disk
+        used = self.workspace_bytes(workspace_id)
+        quota = self.settings.workspace_quota_mb * MIB
+        if used > quota:
+            self.over_quota.add(workspace_id)
+            raise QuotaExceeded(used, quota)
+        self.over_quota.discard(workspace_id)
+
+    def _empty_size(self, conn: psycopg.Connection) -> int:
+        if self._empty_db_bytes is None:
+            try:
+                row = conn.execute("SELECT pg_database_size('template0')").fetchone()
+                self._empty_db_bytes = int(row[0]) if row else EMPTY_DB_BYTES
+            except psycopg.Error:
+                self._empty_db_bytes = EMPTY_DB_BYTES
+        return self._empty_db_bytes
+
+    def _enforce_quotas(self, conn: psycopg.Connection) -> int:
+        """Cancel the running queries of workspaces over their quota (a CREATE TABLE AS growing by
+        hundreds of MiB a second is stopped within a watchdog round); only roles with a running query
+        are measured. Returns how many queries were cancelled."""
+        start = self.prefix + "_"
+        empty = self._empty_size(conn)
+        rows = conn.execute(
+            "WITH busy AS (SELECT DISTINCT usename::text AS role FROM pg_stat_activity"
+            "  WHERE state = 'active' AND left(usename, %s) = %s)"
+            " SELECT b.role, sum(greatest(pg_database_size(d.oid) - %s, 0))::bigint FROM busy b"
+            " JOIN pg_database d ON left(d.datname, length(b.role) + 1) = b.role || '_'"
+            " GROUP BY b.role",
+            (len(start), start, empty),
+        ).fetchall()
+        over = [role for role, used in rows if used > self.settings.workspace_quota_mb * MIB]
+        if not over:
+            return 0
+        for role in over:
+            if (workspace_id := names.workspace_of(self.prefix, role)) is not None:
+                self.over_quota.add(workspace_id)
+        cancelled = conn.execute(
+            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity"
+            " WHERE state = 'active' AND usename = ANY(%s)",
+            (over,),
+        ).fetchall()
+        log.warning("sandbox watchdog: %s over quota, %d queries cancelled", over, len(cancelled))
+        return len(cancelled)
 
     def open_workspace(self, workspace_id: str) -> Workspace | None:
         """The workspace if it exists (marking it used), else None: see `ensure_workspace`."""
@@ -267,14 +429,22 @@ class SandboxManager:
 
     def watchdog(self) -> int:
         """Cancel learner queries running over twice the statement timeout, end sessions idle in a
-        transaction over twice that timeout (learners can SET both lower limits away). Returns how many."""
+        transaction over twice that timeout (learners can SET both lower limits away), cancel the queries
+        of workspaces over their quota. A server found dead is restarted (`recover`). Returns how many
+        sessions it acted on."""
         if not self.provider.shared:
             return 0  # one container per workspace: the role defaults are all there is
-        return sum(self._watch(server) for server in self.servers())
+        try:
+            return sum(self._watch(server) for server in self.servers())
+        except (psycopg.OperationalError, SandboxError):
+            if self.recover():
+                return 0
+            raise
 
     def _watch(self, server: Server) -> int:
         start = self.prefix + "_"
         with server.admin_connection() as conn:
+            cancelled = self._enforce_quotas(conn)
             rows = conn.execute(
                 "SELECT CASE WHEN state = 'active' THEN pg_cancel_backend(pid)"
                 " ELSE pg_terminate_backend(pid) END"
@@ -289,7 +459,7 @@ class SandboxManager:
                     2 * self.settings.idle_in_transaction_timeout_ms / 1000,
                 ),
             ).fetchall()
-        return len(rows)
+        return cancelled + len(rows)
 
     # -- template databases (exercise seeds) ---------------------------------------------------------
 
@@ -370,6 +540,7 @@ class SandboxManager:
         return Workspace(workspace_id, self.prefix, self.password_for(workspace_id), server, self._executor)
 
     def _build_pooled(self) -> None:
+        self.check_capacity()  # a full sandbox stops refilling the pool too
         self._build(names.new_workspace_id(), "pool")
 
     def _build(self, workspace_id: str, state: str) -> Workspace:

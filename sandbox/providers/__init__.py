@@ -5,14 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from sandbox.config import SandboxSettings
-from sandbox.providers.base import Provider, SandboxError, Server
+from sandbox.providers.base import Provider, QuotaExceeded, SandboxError, SandboxFull, Server
 
 
 def make_provider(settings: SandboxSettings, data_dir: Path) -> Provider:
     if settings.sandbox == "embedded":
         from sandbox.providers.embedded import EmbeddedProvider
 
-        return EmbeddedProvider.create(data_dir, pg_bin=settings.pg_bin)
+        # Sized to the connection budget, plus PostgreSQL's 3 superuser slots.
+        budget = settings.connection_limit * settings.max_workspaces + settings.reserved_connections
+        return EmbeddedProvider.create(data_dir, pg_bin=settings.pg_bin, max_connections=budget + 3)
     if settings.sandbox == "server":
         from sandbox.providers.server import ServerProvider
 
@@ -22,4 +24,4 @@ def make_provider(settings: SandboxSettings, data_dir: Path) -> Provider:
     return DockerProvider(settings.docker_image, settings.sandbox_prefix)
 
 
-__all__ = ["Provider", "SandboxError", "Server", "make_provider"]
+__all__ = ["Provider", "QuotaExceeded", "SandboxError", "SandboxFull", "Server", "make_provider"]

@@ -16,9 +16,32 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 log = logging.getLogger(__name__)
 
+ADMIN_WAIT_S = 10
+
 
 class SandboxError(RuntimeError):
     """The sandbox cannot do what was asked; the message says why and what to do."""
+
+
+class SandboxFull(SandboxError):
+    """No room for another workspace (their number, or free space): the message says which limit."""
+
+
+class QuotaExceeded(SandboxError):
+    """A workspace holds more data than its quota; the message names the limit and the way out."""
+
+    def __init__(self, used_bytes: int, quota_bytes: int) -> None:
+        super().__init__(
+            f"This sandbox holds {used_bytes / MIB:.0f} MiB of data; the limit is {quota_bytes // MIB} MiB "
+            "per sandbox, so SQL, migrations and deploys are refused until you free space: reset an "
+            "environment (Reset dev; `npx prisma migrate reset` in the terminal for another one; restore "
+            "prod from a backup; or Reset exercise)."
+        )
+        self.used_bytes = used_bytes
+        self.quota_bytes = quota_bytes
+
+
+MIB = 1024 * 1024
 
 
 @dataclass
@@ -65,13 +88,17 @@ class Server:
                     kwargs={"autocommit": True, "options": "-c search_path=pg_catalog"},
                     name="sandbox-admin",
                     open=True,
-                    timeout=30,
+                    timeout=ADMIN_WAIT_S,
+                    # A connection to a server that died is noticed here, not in the caller's query.
+                    check=ConnectionPool.check_connection,
                 )
         try:
             with self._pool.connection() as conn:
                 yield conn
         except PoolTimeout as exc:
-            raise SandboxError(f"No admin connection to the sandbox server within 30 s: {exc}") from exc
+            raise SandboxError(
+                f"No admin connection to the sandbox server within {ADMIN_WAIT_S} s: {exc}"
+            ) from exc
 
     def fact(self, name: str) -> object:
         """Server facts read once: `superuser` (is the admin one), `version` (server_version_num)."""

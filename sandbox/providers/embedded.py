@@ -20,17 +20,45 @@ class EmbeddedProvider:
         self._server: Server | None = None
 
     @classmethod
-    def create(cls, data_dir: Path, pg_bin: str | None = None) -> EmbeddedProvider:
-        return cls(EmbeddedCluster.create(data_dir, name="sandbox", pg_bin=pg_bin))
+    def create(
+        cls, data_dir: Path, pg_bin: str | None = None, max_connections: int | None = None
+    ) -> EmbeddedProvider:
+        cluster = EmbeddedCluster.create(data_dir, name="sandbox", pg_bin=pg_bin)
+        if max_connections is not None:
+            cluster.max_connections = max_connections
+        return cls(cluster)
 
     @classmethod
     def over(cls, cluster: EmbeddedCluster) -> EmbeddedProvider:
         """Use a cluster someone else started and will stop (the test session's, for instance)."""
         return cls(cluster, owns_cluster=False)
 
+    @property
+    def data_path(self) -> Path:
+        """Where the databases' files live (free space is measured there)."""
+        return self.cluster.root
+
+    @property
+    def can_restart(self) -> bool:
+        return self.owns_cluster
+
+    def alive(self) -> bool:
+        return self.cluster.postmaster_alive()
+
+    def restart(self) -> None:
+        """After the cluster died: a fresh one in its place (its databases are rebuilt on demand)."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        self.cluster.restart()
+        self._open()
+
     def start(self) -> None:
         if self.owns_cluster:
             self.cluster.start()
+        self._open()
+
+    def _open(self) -> None:
         # Workspace roles have no business in the admin database (it holds the registry) nor in
         # template1 (a session there would block CREATE DATABASE for everyone).
         with psycopg.connect(self.cluster.admin_conninfo(), autocommit=True) as conn:
