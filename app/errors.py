@@ -23,6 +23,7 @@ class AppError(Exception):
         self.status = status
         self.title = title
         self.message = message
+        self.headers: dict[str, str] = {}  # e.g. Retry-After on a 429
 
 
 class NotFound(AppError):
@@ -40,10 +41,12 @@ def wants_json(request: Request) -> bool:
 def error_response(request: Request, error: AppError) -> Response:
     if wants_json(request):
         body = {"error": {"status": error.status, "title": error.title, "message": error.message}}
-        return JSONResponse(body, status_code=error.status)
+        return JSONResponse(body, status_code=error.status, headers=error.headers)
     context = {"error": error, "page_title": error.title}
     # An htmx request gets only the message block, swapped where the learner is looking.
-    return render(request, "error.html", context, block="error", status_code=error.status)
+    return render(
+        request, "error.html", context, block="error", status_code=error.status, headers=error.headers
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

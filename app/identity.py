@@ -78,10 +78,17 @@ class IdentityMiddleware:
         if learner_id is None:
             learner_id = self.identity.new_learner_id()
         scope.setdefault("state", {})["learner_id"] = learner_id
+        scope["state"]["new_learner"] = is_new  # the rate limit on new identities reads it
         secure = scope.get("scheme") == "https"
 
         async def send_with_cookie(message) -> None:
-            if is_new and message["type"] == "http.response.start":
+            own = (COOKIE_NAME + "=").encode()
+            if (
+                is_new
+                and message["type"] == "http.response.start"
+                # the handler set the learner itself (a resume link): that one stands
+                and not any(k == b"set-cookie" and v.startswith(own) for k, v in message.get("headers", []))
+            ):
                 cookie = (
                     f"{COOKIE_NAME}={self.identity.cookie_value(learner_id)}; Path=/; "
                     f"Max-Age={COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax" + ("; Secure" if secure else "")

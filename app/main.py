@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import assets, exercises, panel
+from app import assets, exercises, guard, panel
 from app.course.loader import Course
 from app.course.routes import router as course_router
 from app.errors import install_error_handlers
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(course_router)
+    guard.install(app)  # rate limits and fair share (inside the identity middleware panel adds)
     panel.install(app)  # learner identity, CSRF, the sandbox panel and its start/stop hooks
     exercises.install(app)  # exercise pages and grading, progress, /instructor
     app.add_middleware(VaryOnHtmx)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # imported by the command that runs: `migration-lab diff` must not load the web app
     from app.course.problems import Problem
 
+SHUTDOWN_GRACE_S = 3
 
 def content_checks() -> list[Callable[[Path], list[Problem]]]:
     """Content checks beyond the lessons' own (the exercises' proofs): each takes the lessons folder."""
@@ -70,11 +71,14 @@ def run_serve(args: argparse.Namespace) -> int:
             port=settings.port,
             reload=args.reload,
             reload_dirs=["app", "sandbox", "templates"] if args.reload else None,
+            # Ctrl+C with requests in flight: they get this long, then the app stops (sandbox included).
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
         )
         return 0
     with shared_by_workers(settings.data_dir, settings.database_url):
         uvicorn.run(
-            "app.main:app_from_env", factory=True, host=settings.host, port=settings.port, workers=workers
+            "app.main:app_from_env", factory=True, host=settings.host, port=settings.port, workers=workers,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
         )
     return 0
 

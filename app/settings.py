@@ -6,6 +6,7 @@ Settings table complete.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -58,6 +59,12 @@ class Settings(BaseSettings):
     max_result_rows: int = Field(
         default=200, ge=1, description="Rows the SQL console shows at most per query."
     )
+    max_result_bytes: int = Field(
+        default=1_000_000,
+        ge=10_000,
+        description="Characters of values the SQL console keeps per result; rows past it are read and "
+        "dropped, and the note says so.",
+    )
     workspaces_per_learner: int = Field(
         default=20,
         ge=1,
@@ -91,6 +98,7 @@ def _persisted_secret_key(path: Path) -> str:
     if path.exists():
         return path.read_text().strip()
     key = secrets.token_urlsafe(48)
-    path.write_text(key + "\n")
-    path.chmod(0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # private from its first byte
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
     return key

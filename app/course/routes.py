@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from app.course.loader import Course
 from app.errors import AppError, NotFound
@@ -52,5 +52,12 @@ def lesson_page(request: Request, slug: str) -> Response:
 
 
 @router.get("/healthz", include_in_schema=False)
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def healthz(request: Request) -> JSONResponse:
+    """200 while the app and its sandbox answer; 503 while the sandbox server is down (the watchdog
+    restarts an embedded cluster within seconds). A sandbox not started yet is not a fault."""
+    sandboxes = getattr(request.app.state, "sandboxes", None)
+    if sandboxes is None:
+        return JSONResponse({"status": "ok", "sandbox": "not started"})
+    if sandboxes.healthy():
+        return JSONResponse({"status": "ok", "sandbox": "up", "restarts": sandboxes.restarts})
+    return JSONResponse({"status": "unavailable", "sandbox": "down"}, status_code=503)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,6 +53,8 @@ def create_state_engine(url: str) -> Engine:
         database = url.split("///", 1)[-1]
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+            # Created private before SQLite opens it (its -wal and -shm files take the same mode).
+            os.close(os.open(database, os.O_CREAT | os.O_RDWR, 0o600))
         engine = create_engine(url, connect_args={"check_same_thread": False}, **POOL)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -112,6 +112,8 @@ class ExerciseService:
         context = context_of(exercise)
         if store.find_workspace(session, learner, context) is not None:
             return  # another tab prepared it while this one waited for the lock
+        if self.panel.admit is not None:
+            self.panel.admit(learner, context)
         session.rollback()  # end the read transaction before the PostgreSQL work
         templates = self.dbs.ensure_templates(exercise, with_grading_data=False)
         sandbox = self.panel.sandboxes.create_workspace()

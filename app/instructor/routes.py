@@ -13,6 +13,7 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from starlette.exceptions import HTTPException
 
 from app.errors import NotFound
+from app.guard.ratelimit import TooManyRequests, client_address
 from app.instructor import stats
 from app.web import render
 
@@ -26,8 +27,15 @@ def require_instructor(
     settings = request.app.state.instructor_settings
     if not settings.instructor_access:
         raise NotFound("Instructor access is off on this instance (MIGRATION_LAB_INSTRUCTOR_ACCESS).")
+    limiter = request.app.state.rate_limiter
+    rule = request.app.state.guard_settings.instructor_logins_per_client
+    client = client_address(request)
+    if credentials and (retry_after := limiter.check(rule, "instructor-login", client)) is not None:
+        raise TooManyRequests("failed instructor sign-ins", retry_after)
     given = credentials.password.encode() if credentials else b""
     if not credentials or not secrets.compare_digest(given, settings.instructor_password.encode()):
+        if credentials:  # a wrong password, not the browser's first unauthenticated try
+            limiter.hit(rule, "instructor-login", client)
         raise HTTPException(
             401, "Sign in with the instructor password to see this page.",
             headers={"WWW-Authenticate": 'Basic realm="Migration Lab instructors"'},

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import re
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PASSWORDS = {"", "admin", "password", "instructor", "changeme", "change-me", "secret", "teacher"}
 MIN_PASSWORD_LENGTH = 12
+MIN_DISTINCT_CHARACTERS = 6  # `aaaaaaaaaaaaaaaa`, `abcabcabcabc`: long but guessed at once
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common-passwords.txt")
+TRAILING_NOISE = re.compile(r"[\d\W_]+$")
 
 
 class InstructorSettings(BaseSettings):
@@ -30,13 +37,32 @@ def check_instructor_settings(settings: InstructorSettings) -> None:
     """Refuse to start with instructor access on and a default, empty or short password."""
     if not settings.instructor_access:
         return
-    password = settings.instructor_password
-    if password.strip().lower() in DEFAULT_PASSWORDS or len(password) < MIN_PASSWORD_LENGTH:
+    if problem := password_problem(settings.instructor_password):
         raise InstructorPasswordError(
-            "MIGRATION_LAB_INSTRUCTOR_ACCESS is on but MIGRATION_LAB_INSTRUCTOR_PASSWORD is empty, a "
-            f"default, or shorter than {MIN_PASSWORD_LENGTH} characters: set a real password, or turn "
-            "instructor access off."
+            f"MIGRATION_LAB_INSTRUCTOR_ACCESS is on but MIGRATION_LAB_INSTRUCTOR_PASSWORD {problem}: set a "
+            f"real password (at least {MIN_PASSWORD_LENGTH} characters, {MIN_DISTINCT_CHARACTERS} different "
+            "ones, not a common password), or turn instructor access off."
         )
+
+
+def password_problem(password: str) -> str:
+    """What makes `password` guessable, or '' when nothing does."""
+    if password.strip().lower() in DEFAULT_PASSWORDS:
+        return "is empty or a default"
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"is shorter than {MIN_PASSWORD_LENGTH} characters"
+    if len(set(password.lower())) < MIN_DISTINCT_CHARACTERS:
+        return f"has fewer than {MIN_DISTINCT_CHARACTERS} different characters"
+    lowered = password.strip().lower()
+    if lowered in common_passwords() or TRAILING_NOISE.sub("", lowered) in common_passwords() | {""}:
+        return "is in the list of common passwords"
+    return ""
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS_FILE.read_text().splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
 def _document() -> None:

@@ -53,8 +53,10 @@ def start(app: FastAPI) -> None:
         max_sql_bytes=settings.max_sql_bytes,
         workspaces_per_learner=settings.workspaces_per_learner,
         max_result_rows=settings.max_result_rows,
+        max_result_bytes=settings.max_result_bytes,
     )
     app.state.panel = PanelService(app.state.db, sandboxes, limits)
+    app.state.panel.admit = getattr(app.state, "admit_workspace", None)
 
 
 def stop(app: FastAPI) -> None:

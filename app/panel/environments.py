@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.db.workspaces import ENVIRONMENTS, EnvMigration, Workspace
 from app.panel import failure, store
+from app.panel.db_errors import learner_caused, unreadable
 from app.panel.drift import drift_lines
 from app.panel.failure import Failure
 from app.panel.rebuild import RebuildReport as RebuildReport
@@ -24,6 +25,7 @@ from sandbox.migrate.history import MemoryHistory, Migration
 from sandbox.migrate.table import MigrationRecord
 from sandbox.workspace import Workspace as Sandbox
 
+READ_TIMEOUT = "SET statement_timeout = '2s'"
 STATUS_HINTS = ("To apply migrations", "During development", "Read more", "The failed migration(s) can")
 
 
@@ -33,6 +35,7 @@ class EnvSnapshot:
     tables: list[TableCount]
     status: CommandResult | None = None  # `migrate status` against `history`, when read() was given one
     drift: list[str] | None = None  # what the schema has beyond its applied migrations (None: not known)
+    error: str = ""  # the environment could not be read (SQL run there broke what the panel reads)
 
 
 def read(sandbox: Sandbox, history: list[Migration] | None = None) -> dict[str, EnvSnapshot]:
@@ -40,11 +43,19 @@ def read(sandbox: Sandbox, history: list[Migration] | None = None) -> dict[str, 
     `migrate status`, one connection each (new connections are most of a panel view's cost)."""
     snapshots = {}
     for env in ENVIRONMENTS:
-        with psycopg.connect(sandbox.conninfo(env), autocommit=True) as conn:
-            snapshots[env] = EnvSnapshot(table.list_records(conn), table_counts(conn))
-            if history is not None:
-                snapshots[env].status = migrate_status(MemoryHistory(list(history)), conn)
-                snapshots[env].drift = _drift(conn, sandbox, history, snapshots[env].records)
+        try:
+            with psycopg.connect(sandbox.conninfo(env), autocommit=True) as conn:
+                # A learner's row-level-security policy or a view in place of a table can make reading
+                # slow or fail: the panel then says so on that environment's card instead of failing.
+                conn.execute(READ_TIMEOUT)
+                snapshots[env] = EnvSnapshot(table.list_records(conn), table_counts(conn))
+                if history is not None:
+                    snapshots[env].status = migrate_status(MemoryHistory(list(history)), conn)
+                    snapshots[env].drift = _drift(conn, sandbox, history, snapshots[env].records)
+        except psycopg.Error as exc:
+            if not learner_caused(exc):
+                raise
+            snapshots[env] = EnvSnapshot([], [], error=unreadable(env, exc))
     return snapshots
 
 
@@ -75,6 +86,8 @@ def sync(
 def save(session: Session, workspace: Workspace, snapshots: dict[str, EnvSnapshot]) -> None:
     """Mirror what each environment applied into the saved state (written only when it changed)."""
     for env, snapshot in snapshots.items():
+        if snapshot.error:
+            continue  # unreadable: keep what was saved, so a rebuild still knows what it applied
         saved = [_key(r) for r in store.records_of(workspace, env)]
         if saved != [_key(r) for r in snapshot.records]:
             store.save_env_records(session, workspace, env, snapshot.records)
@@ -131,6 +144,12 @@ def env_cards(
 ) -> list[EnvCard]:
     cards = []
     for env in ENVIRONMENTS:
+        if snapshots[env].error:
+            cards.append(
+                EnvCard(env=env, url=sandbox.url(env), status=[], in_sync=False, notice=snapshots[env].error,
+                        notice_ok=False)
+            )
+            continue
         status = snapshots[env].status
         if status is None:
             status = migrate_status(MemoryHistory(list(history)), sandbox.conninfo(env))

@@ -22,6 +22,7 @@ from app.errors import AppError
 from app.panel import environments, failure, risk, store
 from app.panel.active import Active
 from app.panel.command_runner import run_command
+from app.panel.db_errors import LearnerDatabaseError, SandboxRestarted, learner_caused
 from app.panel.locks import WorkspaceLocks
 from app.panel.outcomes import migration_outcome, schema_problems
 from app.panel.seed import seed_database
@@ -31,7 +32,7 @@ from app.panel.views import MigrationOutcome, PanelView, SqlError, SqlOutcome, T
 from sandbox.manager import SandboxManager
 from sandbox.migrate import commands, table
 from sandbox.migrate.history import MemoryHistory, slugify
-from sandbox.providers.base import SandboxError
+from sandbox.providers.base import QuotaExceeded, SandboxError, SandboxFull
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class PanelLimits:
     max_sql_bytes: int = 64 * 1024
     workspaces_per_learner: int = 20
     max_result_rows: int = 200
+    max_result_bytes: int = 1_000_000
 
 
 class PanelService:
@@ -55,6 +57,8 @@ class PanelService:
         self.start_source: environments.StartSource | None = None
         # The application versions' queries of a context, for the Risk view (exercises set it).
         self.app_queries: risk.AppQueriesOf | None = None
+        # Checked before a new workspace is written (the page has a sandbox, room, the rate limit).
+        self.admit: Callable[[str, str], None] | None = None
 
     @property
     def sandboxes(self) -> SandboxManager:
@@ -69,6 +73,8 @@ class PanelService:
         if row is not None:
             store.touch_learner(session, learner_id)
             return row
+        if self.admit is not None:
+            self.admit(learner_id, context)
         limit = self.limits.workspaces_per_learner
         try:
             row = store.create_workspace(session, learner_id, context, STARTER_SCHEMA, limit)
@@ -96,23 +102,47 @@ class PanelService:
         with self.hold_session(learner_id, context) as session:
             row = self._find_or_create(session, learner_id, context)
             active = self._open(session, row)
-            yield active
+            try:
+                yield active
+            except psycopg.Error as exc:
+                if learner_caused(exc):
+                    raise LearnerDatabaseError(exc) from exc
+                raise self._sandbox_lost() from exc
             session.commit()
 
+    def _sandbox_lost(self) -> SandboxRestarted:
+        """After a failed connection: restart the server when it died, and say what happened."""
+        before = self.sandboxes.restarts
+        up = self.sandboxes.recover()
+        return SandboxRestarted(up, restarted=self.sandboxes.restarts > before)
+
     def _open(self, session: Session, row: Workspace) -> Active:
+        """The workspace's databases; when the server is gone, it is restarted (when this process owns
+        it) and the workspace rebuilt, within this same request."""
         try:
-            if row.sandbox_id is None:
-                sandbox = self.sandboxes.create_workspace()
-                # Loaded before the assignment, so that no autoflush writes it (and takes the SQLite
-                # write lock) during the starter's work: it is committed with the starter migration.
-                history = self._history(session, row)
-                row.sandbox_id = sandbox.id
-                active = Active(session, row, sandbox, history)
-                self._start(active)
-                return active
-            sandbox, rebuilt = self.sandboxes.ensure_workspace(row.sandbox_id)
-        except SandboxError as exc:
-            raise AppError(503, "The sandbox is not available", str(exc)) from exc
+            return self._open_once(session, row)
+        except SandboxFull as exc:
+            raise AppError(503, "No room for a new sandbox", str(exc)) from exc
+        except (psycopg.OperationalError, SandboxError) as exc:
+            lost = self._sandbox_lost()
+            if not lost.up:
+                raise lost from exc
+        try:
+            return self._open_once(session, row)  # once more, on the restarted (or reconnected) server
+        except (psycopg.OperationalError, SandboxError) as exc:
+            raise AppError(503, "The sandbox is not available", str(exc).strip()) from exc
+
+    def _open_once(self, session: Session, row: Workspace) -> Active:
+        if row.sandbox_id is None:
+            sandbox = self.sandboxes.create_workspace()
+            # Loaded before the assignment, so that no autoflush writes it (and takes the SQLite
+            # write lock) during the starter's work: it is committed with the starter migration.
+            history = self._history(session, row)
+            row.sandbox_id = sandbox.id
+            active = Active(session, row, sandbox, history)
+            self._start(active)
+            return active
+        sandbox, rebuilt = self.sandboxes.ensure_workspace(row.sandbox_id)
         note = environments.rebuild(row, sandbox, self.start_source).message() if rebuilt else ""
         return Active(session, row, sandbox, self._history(session, row), rebuilt=rebuilt, rebuild_note=note)
 
@@ -225,6 +255,8 @@ class PanelService:
                     f"{self.limits.max_schema_bytes // 1024} KiB. Nothing was saved.",
                 )
             active.row.schema_text = schema
+            if over := self._over_quota(active):
+                return self._view(active), MigrationOutcome(kind="refused", message=over)
             problems = schema_problems(schema)
             if problems:
                 return self._view(active, schema_problems=problems), MigrationOutcome(kind="schema_errors")
@@ -250,6 +282,8 @@ class PanelService:
         self, learner_id: str, context: str, name: str, sql: str
     ) -> tuple[PanelView, MigrationOutcome]:
         with self._hold(learner_id, context) as active:
+            if over := self._over_quota(active):
+                return self._view(active), MigrationOutcome(kind="refused", name=name, sql=sql, message=over)
             draft = self._draft(self._view(active), active)
             if draft is None or draft.name != name:
                 return self._view(active), MigrationOutcome(
@@ -329,7 +363,10 @@ class PanelService:
         a few sessions, and a long report transaction open if asked), whose timeline the card shows."""
         with self._hold(learner_id, context) as active:
             timeline = None
-            if traffic and env == "prod":
+            over = self._over_quota(active)
+            if over:
+                notice, ok = over, False
+            elif traffic and env == "prod":
                 queries = self._traffic_queries(context)
                 notice, ok, timeline = risk.deploy_under_traffic(
                     active.sandbox.conninfo("prod"),
@@ -441,9 +478,27 @@ class PanelService:
                 )
             elif not sql.strip():
                 outcome = SqlOutcome(env=env, sql=sql, error=SqlError("Type a SQL statement to run."))
+            elif over := self._over_quota(active):
+                outcome = SqlOutcome(env=env, sql=sql, error=SqlError(over))
             else:
-                outcome = run_console_sql(active.sandbox.conninfo(env), env, sql, self.limits.max_result_rows)
+                outcome = run_console_sql(
+                    active.sandbox.conninfo(env),
+                    env,
+                    sql,
+                    self.limits.max_result_rows,
+                    self.limits.max_result_bytes,
+                )
+                if outcome.error and outcome.error.sqlstate == "57014" and (over := self._over_quota(active)):
+                    outcome.error = SqlError(f"The query was stopped: {over}")  # the watchdog cancelled it
             return self._view(active), outcome
+
+    def _over_quota(self, active: Active) -> str:
+        """The quota message when the workspace holds more data than its quota, else ''."""
+        try:
+            self.sandboxes.check_quota(active.sandbox.id)
+        except QuotaExceeded as exc:
+            return str(exc)
+        return ""
 
     def terminal(
         self, learner_id: str, context: str, command: str, database_url: str, schema: str | None

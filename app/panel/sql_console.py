@@ -7,41 +7,44 @@ import psycopg
 from psycopg import sql as pgsql
 
 from app.panel.views import SqlError, SqlOutcome, TableCount
+from sandbox.bounded import Bounds, run_script
 
 MAX_ROWS = 200
+MAX_BYTES = 1_000_000
 MAX_CELL_CHARS = 500  # a huge JSON or text value would bloat the page; the note says when cut
 
 
-def run_sql(conninfo: str, env: str, text: str, limit: int = MAX_ROWS) -> SqlOutcome:
-    """Run every statement of `text` in autocommit, as psql does; show the last result set."""
+def run_sql(
+    conninfo: str, env: str, text: str, limit: int = MAX_ROWS, max_bytes: int = MAX_BYTES
+) -> SqlOutcome:
+    """Run every statement of `text` in autocommit, as psql does; show the last result set, cut in the
+    database (rows, each value's length) and here (bytes), never held whole (sandbox.bounded)."""
     outcome = SqlOutcome(env=env, sql=text, limit=limit)
+    bounds = Bounds(max_rows=limit, max_bytes=max_bytes, max_cell_chars=MAX_CELL_CHARS)
     try:
-        with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn, conn.cursor() as cur:
-            # Without parameters psycopg sends the text as one simple query, so `a; b` both run.
-            cur.execute(text.encode())
-            while True:
-                if cur.statusmessage:
-                    outcome.status.append(cur.statusmessage)
-                if cur.description is not None:
-                    outcome.columns = [column.name for column in cur.description]
-                    fetched = cur.fetchmany(limit + 1)
-                    outcome.truncated = len(fetched) > limit
-                    outcome.rows = [tuple(_cell(v) for v in row) for row in fetched[:limit]]
-                if not cur.nextset():
-                    break
-    except psycopg.Error as exc:
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
+            run = run_script(conn, text, bounds)
+    except psycopg.Error as exc:  # could not connect
         outcome.error = locate_error(exc, text)
+        return outcome
+    outcome.status = run.statuses
+    if run.columns is not None:
+        outcome.columns, outcome.rows = run.columns, run.rows
+    outcome.truncated = run.cut_rows or run.cut_bytes
+    cuts = []
+    if run.cut_rows:
+        cuts.append(f"only the first {limit} rows are shown")
+    if run.cut_bytes:
+        cuts.append(f"rows stop at {max_bytes // 1000} kB of values (MIGRATION_LAB_MAX_RESULT_BYTES)")
+    if run.cut_cells:
+        cuts.append(f"values longer than {MAX_CELL_CHARS} characters are cut (…)")
+    outcome.cut_note = "; ".join(cuts)
+    if run.error is not None:
+        outcome.error = locate_error(run.error, text, run.error_position)
     return outcome
 
 
-def _cell(value: object) -> object:
-    if value is None or isinstance(value, int | float | bool):
-        return value
-    text = value.hex() if isinstance(value, bytes | memoryview) else str(value)
-    return text if len(text) <= MAX_CELL_CHARS else text[:MAX_CELL_CHARS] + "…"
-
-
-def locate_error(exc: psycopg.Error, text: str) -> SqlError:
+def locate_error(exc: psycopg.Error, text: str, position_in_text: int | None = None) -> SqlError:
     diag = exc.diag
     message = diag.message_primary or str(exc).strip().splitlines()[0]
     error = SqlError(
@@ -50,7 +53,7 @@ def locate_error(exc: psycopg.Error, text: str) -> SqlError:
         detail=diag.message_detail or "",
         hint=diag.message_hint or "",
     )
-    position = diag.statement_position
+    position = str(position_in_text) if position_in_text else diag.statement_position
     if position and position.isdigit():
         # PostgreSQL counts characters from 1 over the whole query string.
         before = text[: int(position) - 1]

@@ -112,6 +112,7 @@ class SqlOutcome:
     columns: list[str] = field(default_factory=list)
     rows: list[tuple] = field(default_factory=list)
     truncated: bool = False
+    cut_note: str = ""  # what was cut from the result (rows, bytes, long values), for the note
     status: list[str] = field(default_factory=list)  # command tags, e.g. "INSERT 0 3"
     error: SqlError | None = None
     limit: int = 200

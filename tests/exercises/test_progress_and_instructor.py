@@ -117,3 +117,40 @@ def test_instructor_sees_attempts_pass_rate_failing_checks_learners_and_csv(make
         lines = csv.text.strip().splitlines()
         assert lines[0].split(",")[:5] == ["learner_id", "exercise_id", "attempts", "passed", "best_score"]
         assert sorted(line.split(",")[2:5] for line in lines[1:]) == [["1", "no", "78"], ["2", "yes", "100"]]
+
+
+def test_weak_instructor_passwords_are_refused_at_start_up(make_exercise_app):
+    for password in ("password1234", "Password2025!", "aaaaaaaaaaaaaaaa", "abcabcabcabcabc", "123456789012",
+                     "qwertyuiop123"):
+        with pytest.raises(InstructorPasswordError):
+            make_exercise_app(instructor_access="true", instructor_password=password)
+
+
+def test_instructor_sign_in_is_rate_limited_per_address(make_exercise_app, monkeypatch):
+    monkeypatch.setenv("MIGRATION_LAB_INSTRUCTOR_LOGINS_PER_CLIENT", "5/minute")
+    with TestClient(make_exercise_app(instructor_access="true", instructor_password=PASSWORD)) as c:
+        assert c.get("/instructor").status_code == 401  # the browser's first try, no password: not counted
+        for attempt in range(5):
+            assert c.get("/instructor", headers=basic(f"guess number {attempt}")).status_code == 401
+        refused = c.get("/instructor", headers=basic(PASSWORD))  # even the right one waits now
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+        assert "Too many failed instructor sign-ins" in refused.text
+
+
+def test_a_resume_link_asks_before_replacing_an_identity(client, make_exercise_app):
+    client.get("/lessons/01-migration-concepts")
+    link = BeautifulSoup(client.get("/progress").text, "html.parser").select_one("#resume-url")["value"]
+    path = link.removeprefix("http://testserver")
+    with TestClient(make_exercise_app()) as victim:
+        victim.get("/lessons/02-creating-migrations")  # has an identity of its own
+        own = victim.cookies["ml_learner"]
+        asked = victim.get(path)  # e.g. a link on the attacker's page
+        assert asked.status_code == 200 and "Continue as someone else?" in asked.text
+        assert victim.cookies["ml_learner"] == own  # nothing replaced by the GET
+        assert victim.post(path).status_code == 403  # no CSRF token: a cross-site form cannot confirm
+        assert victim.cookies["ml_learner"] == own
+        form = BeautifulSoup(asked.text, "html.parser").select_one("form[action^='/resume/']")
+        token = form.select_one("input[name=csrf_token]")["value"]
+        confirmed = victim.post(path, data={"csrf_token": token})
+        assert confirmed.status_code == 200 and confirmed.url.path == FIRST_EXERCISE
+        assert victim.cookies["ml_learner"] != own

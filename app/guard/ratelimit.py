@@ -1,0 +1,57 @@
+"""Per-client rate limits on what costs the host (new identities, new sandboxes, instructor sign-ins),
+counted by the `limits` library in a moving window; a refusal is a 429 with `Retry-After`."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import RateLimitItem, parse_many
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from starlette.requests import HTTPConnection
+
+from app.errors import AppError
+
+
+class TooManyRequests(AppError):
+    def __init__(self, what: str, retry_after: int, advice: str = "") -> None:
+        super().__init__(
+            429,
+            "Too many requests",
+            f"Too many {what} from your address. Try again in {retry_after} s. {advice}".strip(),
+        )
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class RateLimiter:
+    def __init__(self, storage_url: str = "memory://") -> None:
+        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
+
+    def hit(self, rule: str, name: str, key: str) -> int | None:
+        """Count one event of `name` for `key`; None when allowed, else seconds until it would be."""
+        items = parse_many(rule)
+        for item in items:
+            if not self._limiter.hit(item, name, key):
+                return self._retry_after(item, name, key)
+        return None
+
+    def check(self, rule: str, name: str, key: str) -> int | None:
+        """Like `hit` without counting (is `key` already over?)."""
+        for item in parse_many(rule):
+            if not self._limiter.test(item, name, key):
+                return self._retry_after(item, name, key)
+        return None
+
+    def _retry_after(self, item: RateLimitItem, name: str, key: str) -> int:
+        reset = self._limiter.get_window_stats(item, name, key).reset_time
+        return max(1, math.ceil(reset - time.time()))
+
+    def clear(self) -> None:
+        self._limiter.storage.reset()
+
+
+def client_address(connection: HTTPConnection) -> str:
+    """The peer address (uvicorn's --proxy-headers puts the real one here behind a trusted proxy)."""
+    return connection.client.host if connection.client else "unknown"
