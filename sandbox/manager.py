@@ -72,7 +72,9 @@ class SandboxManager:
         self._heal_lock = threading.Lock()
         self._empty_db_bytes: int | None = None
         self.over_quota: set[str] = set()  # workspaces the watchdog or an action found over their quota
+        self._last_bytes: dict[str, int] = {}  # data per busy workspace role at the last watchdog round
         self.restarts = 0  # times the server was found dead and restarted
+        self._stopping = False  # set by stop(): a server that goes away then is not restarted
 
     @classmethod
     def from_settings(
@@ -115,6 +117,7 @@ class SandboxManager:
     def stop(self) -> None:
         """Quick even with actions in flight: queued builds are cancelled, running ones end with the
         server (their requests fail; the app's state keeps what they had saved)."""
+        self._stopping = True
         self.pool.stop()
         self.reaper.stop()
         if self._leadership is not None:
@@ -152,8 +155,16 @@ class SandboxManager:
 
     # -- health ------------------------------------------------------------------------------------
 
+    def alive(self) -> bool:
+        """A cheap check, no connection: False only when the provider knows its server is gone (the
+        embedded cluster's postmaster)."""
+        alive = getattr(self.provider, "alive", None)
+        return bool(alive()) if alive is not None else True
+
     def healthy(self) -> bool:
         """Whether the sandbox server answers now (its postmaster runs, a short connect and SELECT 1)."""
+        if self._stopping:
+            return False
         if not self.provider.shared:
             return True
         alive = getattr(self.provider, "alive", None)
@@ -174,7 +185,7 @@ class SandboxManager:
         with self._heal_lock:
             if self.healthy():
                 return True
-            if not getattr(self.provider, "can_restart", False):
+            if self._stopping or not getattr(self.provider, "can_restart", False):
                 return False
             log.warning("the sandbox server died: restarting it (workspaces are rebuilt on demand)")
             self.provider.restart()  # type: ignore[attr-defined]
@@ -265,9 +276,9 @@ class SandboxManager:
         return self._empty_db_bytes
 
     def _enforce_quotas(self, conn: psycopg.Connection) -> int:
-        """Cancel the running queries of workspaces over their quota (a CREATE TABLE AS growing by
-        hundreds of MiB a second is stopped within a watchdog round); only roles with a running query
-        are measured. Returns how many queries were cancelled."""
+        """Cancel the running queries of workspaces over their quota and growing (a CREATE TABLE AS
+        growing by hundreds of MiB a second is stopped within a watchdog round); only roles with a
+        running query are measured. Returns how many queries were cancelled."""
         start = self.prefix + "_"
         empty = self._empty_size(conn)
         rows = conn.execute(
@@ -278,7 +289,11 @@ class SandboxManager:
             " GROUP BY b.role",
             (len(start), start, empty),
         ).fetchall()
-        over = [role for role, used in rows if used > self.settings.workspace_quota_mb * MIB]
+        quota = self.settings.workspace_quota_mb * MIB
+        # Only a workspace over the quota that grew since the last round: its reads, and the reset that
+        # is its way out, are left alone.
+        over = [role for role, used in rows if used > max(quota, self._last_bytes.get(role, quota))]
+        self._last_bytes = {role: used for role, used in rows}
         if not over:
             return 0
         for role in over:
@@ -434,6 +449,9 @@ class SandboxManager:
         sessions it acted on."""
         if not self.provider.shared:
             return 0  # one container per workspace: the role defaults are all there is
+        if not self.alive():  # seen at once, not after the admin pool's wait for a connection
+            self.recover()
+            return 0
         try:
             return sum(self._watch(server) for server in self.servers())
         except (psycopg.OperationalError, SandboxError):

@@ -119,6 +119,8 @@ class PanelService:
     def _open(self, session: Session, row: Workspace) -> Active:
         """The workspace's databases; when the server is gone, it is restarted (when this process owns
         it) and the workspace rebuilt, within this same request."""
+        if not self.sandboxes.alive():
+            self.sandboxes.recover()
         try:
             return self._open_once(session, row)
         except SandboxFull as exc:
@@ -488,8 +490,13 @@ class PanelService:
                     self.limits.max_result_rows,
                     self.limits.max_result_bytes,
                 )
-                if outcome.error and outcome.error.sqlstate == "57014" and (over := self._over_quota(active)):
-                    outcome.error = SqlError(f"The query was stopped: {over}")  # the watchdog cancelled it
+                stopped = outcome.error and outcome.error.sqlstate == "57014"
+                if stopped and active.sandbox.id in self.sandboxes.over_quota:  # the watchdog cancelled it
+                    quota = self.sandboxes.settings.workspace_quota_mb
+                    outcome.error = SqlError(
+                        f"The query was stopped: it took this sandbox past its limit of {quota} MiB of data "
+                        "(MIGRATION_LAB_WORKSPACE_QUOTA_MB), so nothing it wrote was kept."
+                    )
             return self._view(active), outcome
 
     def _over_quota(self, active: Active) -> str:
