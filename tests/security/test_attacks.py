@@ -298,6 +298,18 @@ def test_reset_exercise_racing_another_tab_never_gives_a_500(served: Served) -> 
     assert learner.get(url).status_code == 200
 
 
+def test_grading_a_broken_exercise_database_is_a_message_not_a_500(served: Served) -> None:
+    url = "/lessons/01-migration-concepts/exercises/01-add-a-field"
+    learner = Learner(served.base, "10.0.11.2", context="exercise-01-migration-concepts-01-add-a-field")
+    page = learner.get(url)
+    learner.token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    for env in ("dev", "staging", "prod"):
+        learner.sql("DROP SCHEMA public CASCADE", env=env)
+    graded = learner.post(url + "/check", {"csrf_token": learner.token})
+    assert graded.status_code == 200, graded.text[:500]
+    assert learner.get(url).status_code == 200
+
+
 def test_a_killed_cluster_is_restarted_and_the_next_request_served(served: Served) -> None:
     learner = Learner(served.base, "10.0.12.1")
     assert learner.open().status_code == 200
