@@ -52,15 +52,17 @@ def shared_by_workers(data_dir: Path, database_url: str) -> Iterator[None]:
     if sandbox.sandbox != "embedded":
         yield
         return
-    with _embedded_cluster(data_dir, sandbox.pg_bin):
+    # Sized to the connection budget the workers check at start-up, plus PostgreSQL's 3 superuser slots.
+    budget = sandbox.connection_limit * sandbox.max_workspaces + sandbox.reserved_connections
+    with _embedded_cluster(data_dir, sandbox.pg_bin, budget + 3):
         yield
 
 
 @contextmanager
-def _embedded_cluster(data_dir: Path, pg_bin: str | None) -> Iterator[None]:
+def _embedded_cluster(data_dir: Path, pg_bin: str | None, max_connections: int) -> Iterator[None]:
     from sandbox.providers.embedded import EmbeddedProvider
 
-    provider = EmbeddedProvider.create(data_dir, pg_bin=pg_bin)
+    provider = EmbeddedProvider.create(data_dir, pg_bin=pg_bin, max_connections=max_connections)
     provider.start()
     cluster = provider.cluster
     os.environ["MIGRATION_LAB_SANDBOX"] = "server"

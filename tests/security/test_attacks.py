@@ -97,7 +97,10 @@ def serve(tmp_path: Path, repo_root: Path, **env: str) -> tuple[subprocess.Popen
         "MIGRATION_LAB_WORKSPACE_QUOTA_MB": str(QUOTA_MB),
         **env,
     }
+    # One worker: the memory measured is the one process serving, and the in-memory rate limits count
+    # every request (with several workers each counts its own, unless RATE_LIMIT_STORAGE is shared).
     command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", "1"]
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 (kept open for the process's life)
     process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=repo_root)
     return process, f"http://127.0.0.1:{port}"
