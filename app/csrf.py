@@ -12,6 +12,7 @@ from fastapi import Request
 
 from app.errors import AppError
 from app.identity import Identity
+from app.web import site_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FIELD_NAME = "csrf_token"
@@ -30,7 +31,7 @@ class CsrfError(AppError):
 
 
 def identity_of(request: Request) -> Identity:
-    return request.app.state.identity
+    return site_of(request).identity
 
 
 def csrf_token(request: Request) -> str:

@@ -1,53 +1,76 @@
-"""`create_app(settings)`: the web app, built from its settings with no import-time state.
+"""`create_app(settings)`: the map of the web app. It builds the `Site` (no I/O), adds the middleware,
+includes every router from one list, and hands the lifespan what it starts (`app.services.running`).
 
-Shared objects live on `app.state`: `settings`, `templates`, `course`. Later features hook in here:
-- routers: `app.include_router(...)` in `create_app` (one line per feature);
-- start/stop work (the sandbox provider, pools): append callables to `app.state.on_startup` /
-  `app.state.on_shutdown`; the lifespan calls them in order at start and in reverse order at stop;
-- header links: append `(label, href)` to `app.state.nav_links`;
-- extra data on the course home (progress, a better *Continue* target): append a callable
-  `(request) -> dict` to `app.state.home_context`; its keys are merged into the home page's context.
+Where things go: a new page or action is a router in ROUTERS; a new long-lived object is a field of
+`Site` (built here) or `Services` (started in `app.services.running`); a new setting is a field of a
+settings class in app.settings (and a row of the README's Settings table).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import assets, exercises, guard, panel
+from app import assets, guard
 from app.course.loader import Course
 from app.course.routes import router as course_router
+from app.csrf import csrf_token
 from app.errors import install_error_handlers
+from app.exercises import inline_markdown
+from app.exercises.content import ExerciseCatalog
+from app.exercises.routes import router as exercise_router
+from app.identity import Identity, IdentityMiddleware
+from app.instructor.routes import router as instructor_router
+from app.panel.render import highlight_sql
+from app.panel.routes import router as panel_router
+from app.progress.routes import router as progress_router
+from app.project.routes import router as project_router
 from app.security_headers import SecurityHeaders, cdn_assets
+from app.services import Site, running
 from app.settings import Settings, prepare
 from app.web import STATIC_DIR, TEMPLATES_DIR
+from sandbox.manager import SandboxManager
 
 log = logging.getLogger(__name__)
 
+ROUTERS: list[APIRouter] = [
+    course_router,  # home, lesson pages, /healthz
+    panel_router,  # the sandbox panel (/playground, /panel/<context>/…)
+    project_router,  # Download project / Import project
+    exercise_router,  # exercise pages, Check my work, hints, solution, reset
+    progress_router,  # /progress, /resume/<token>
+    instructor_router,  # /instructor
+]
+NAV_LINKS = [("Lessons", "/"), ("Playground", "/playground"), ("Your progress", "/progress")]
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+
+def create_app(settings: Settings | None = None, *, sandboxes: SandboxManager | None = None) -> FastAPI:
+    """The app for `settings`. `sandboxes`: an already started manager to use (and leave running)
+    instead of starting one from `settings.sandbox` (tests and the bench share one)."""
     settings = prepare(settings or Settings())
-    app = FastAPI(title="Migration Lab", lifespan=_lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.settings = settings
-    app.state.nav_links = [("Lessons", "/")]
-    app.state.templates = _templates(settings, app.state.nav_links)
-    app.state.course = Course(settings.lessons_dir)
-    app.state.on_startup = []
-    app.state.on_shutdown = []
-    app.state.home_context = []
+    site = Site(
+        settings=settings,
+        templates=_templates(settings),
+        course=Course(settings.lessons_dir),
+        identity=Identity(settings.secret_key),
+        catalog=ExerciseCatalog(settings.lessons_dir),
+    )
+    lifespan = _lifespan(site, sandboxes)
+    app = FastAPI(title="Migration Lab", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.site = site
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(course_router)
-    guard.install(app)  # rate limits and fair share (inside the identity middleware panel adds)
-    panel.install(app)  # learner identity, CSRF, the sandbox panel and its start/stop hooks
-    exercises.install(app)  # exercise pages and grading, progress, /instructor
+    for router in ROUTERS:
+        app.include_router(router)
+    guard.install(app)  # rate limits and fair share (inside the identity middleware added next)
+    app.add_middleware(IdentityMiddleware, identity=site.identity)
     app.add_middleware(VaryOnHtmx)
     app.add_middleware(SecurityHeaders, cdn_assets=cdn_assets(settings.assets))
     if settings.assets != "cdn" and (missing := assets.missing_local_assets()):
@@ -61,27 +84,28 @@ def app_from_env() -> FastAPI:
     return create_app(Settings())
 
 
-@asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    for hook in app.state.on_startup:
-        hook()
-    try:
-        yield
-    finally:
-        for hook in reversed(app.state.on_shutdown):
-            try:
-                hook()
-            except Exception:  # one failing stop must not keep the others from running
-                log.exception("shutdown hook %r failed", hook)
+def _lifespan(
+    site: Site, sandboxes: SandboxManager | None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with running(site, sandboxes, admit=getattr(app.state, "admit_workspace", None)) as services:
+            app.state.services = services
+            yield
+
+    return lifespan
 
 
-def _templates(settings: Settings, nav_links: list[tuple[str, str]]) -> Jinja2Blocks:
+def _templates(settings: Settings) -> Jinja2Blocks:
     templates = Jinja2Blocks(directory=TEMPLATES_DIR)
     templates.env.globals["script_tag"] = lambda name: assets.script_tag(name, settings.assets)
     templates.env.globals["site_name"] = "Migration Lab"
-    templates.env.globals["nav_links"] = nav_links
+    templates.env.globals["nav_links"] = NAV_LINKS
     templates.env.globals["static_url"] = _static_url
+    templates.env.globals["csrf_token"] = csrf_token
     templates.env.globals["ui"] = templates.env.get_template("_macros/ui.html").module
+    templates.env.filters["highlight_sql"] = highlight_sql
+    templates.env.filters["inline_md"] = inline_markdown
     return templates
 
 

@@ -1,7 +1,9 @@
-"""Settings of the web app, read from `MIGRATION_LAB_*` environment variables.
+"""The app's settings, read from `MIGRATION_LAB_*` environment variables once, when `Settings()` is built.
 
-Other packages append their settings classes to DOCUMENTED_SETTINGS so that one test keeps the README's
-Settings table complete.
+`Settings` is the one object `create_app` takes: the app's own fields (`AppSettings`), with the sandbox
+library's and the instructor's settings nested (`settings.sandbox`, `settings.instructor`); each class
+reads its own variables, so every variable keeps its flat name. DOCUMENTED_SETTINGS lists the classes
+whose fields are variables: one test keeps the README's Settings table complete.
 """
 
 from __future__ import annotations
@@ -9,11 +11,13 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
+from app.instructor.settings import InstructorSettings, check_instructor_settings
 from sandbox.config import SandboxSettings
 
 # Values people paste from examples: never acceptable outside development.
@@ -21,7 +25,7 @@ INSECURE_SECRET_KEYS = {"changeme", "change-me", "secret", "dev", "development",
 MIN_SECRET_KEY_LENGTH = 32
 
 
-class Settings(BaseSettings):
+class AppSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MIGRATION_LAB_", extra="ignore")
 
     data_dir: Path = Field(default=Path("data"), description="Folder for everything the app writes.")
@@ -72,8 +76,38 @@ class Settings(BaseSettings):
     )
 
 
-DOCUMENTED_SETTINGS: list[type[BaseSettings]] = [Settings]
-DOCUMENTED_SETTINGS.append(SandboxSettings)
+NESTED = ("sandbox", "instructor")
+
+
+class _FlatEnvSource(EnvSettingsSource):
+    """The nested settings read their own variables: `MIGRATION_LAB_SANDBOX` is the sandbox provider's
+    kind, not a JSON dump of every sandbox setting."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        if field_name in NESTED:
+            return None, field_name, False
+        return super().get_field_value(field, field_name)
+
+
+class Settings(AppSettings):
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings, description="The sandbox library's.")
+    instructor: InstructorSettings = Field(
+        default_factory=InstructorSettings, description="Access to `/instructor`."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _FlatEnvSource(settings_cls), dotenv_settings, file_secret_settings
+
+
+DOCUMENTED_SETTINGS: list[type[BaseSettings]] = [AppSettings, SandboxSettings, InstructorSettings]
 
 
 class InsecureSettingsError(ValueError):
@@ -91,6 +125,7 @@ def prepare(settings: Settings) -> Settings:
             "random characters (for example `python -c 'import secrets; print(secrets.token_urlsafe(48))'`), "
             "or leave it empty to have one generated in the data folder."
         )
+    check_instructor_settings(settings.instructor)  # refuse to start with a default password
     return settings.model_copy(update={"secret_key": key})
 
 

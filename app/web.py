@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.responses import Response
 from jinja2_fragments.fastapi import Jinja2Blocks
+
+if TYPE_CHECKING:
+    from app.services import Services, Site
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -29,7 +32,7 @@ def render(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """Render `template`; an htmx request gets only `block` of it (when given), never the whole page."""
-    templates: Jinja2Blocks = request.app.state.templates
+    templates: Jinja2Blocks = site_of(request).templates
     return templates.TemplateResponse(
         request,
         template,
@@ -38,3 +41,13 @@ def render(
         headers=dict(headers or {}),
         block_name=block if block and is_htmx(request) else None,
     )
+
+
+def site_of(request: Request) -> Site:
+    """What `create_app` built (settings, templates, course, identity, exercise files)."""
+    return request.app.state.site
+
+
+def services_of(request: Request) -> Services:
+    """What the lifespan started (state database, sandboxes, panel, exercises, progress)."""
+    return request.app.state.services

@@ -45,8 +45,8 @@ def learner_on_playground(name: str) -> Iterator[BenchLearner]:
     sandboxes = SandboxManager.over_cluster(cluster, SandboxSettings(pool_size=0, sandbox_prefix=prefix))
     sandboxes.start(background=False)
     try:
-        app = create_app(Settings(data_dir=root / "data", lessons_dir=LESSONS, assets="local"))
-        app.state.sandboxes = sandboxes
+        settings = Settings(data_dir=root / "data", lessons_dir=LESSONS, assets="local")
+        app = create_app(settings, sandboxes=sandboxes)
         with TestClient(app) as client:
             page = client.get("/playground")
             token = CSRF.search(page.text)

@@ -36,7 +36,7 @@ def _measure(app: FastAPI, loop: asyncio.AbstractEventLoop, n: int) -> list[Meas
         loop.run_until_complete(_get(app, path))
 
     def first_render() -> None:
-        app.state.course._cache.clear()
+        app.state.site.course._cache.clear()
         get(f"/lessons/{LESSON}")
 
     target = "<= 10 ms median"

@@ -126,8 +126,8 @@ def served_app() -> Iterator[str]:
     try:
         sandboxes.start()
         sandboxes.fill_pool()  # a running server's pool is full before a class arrives
-        app = create_app(Settings(data_dir=data_dir, lessons_dir=LESSONS, assets="local", database_url=""))
-        app.state.sandboxes = sandboxes
+        settings = Settings(data_dir=data_dir, lessons_dir=LESSONS, assets="local", database_url="")
+        app = create_app(settings, sandboxes=sandboxes)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)

@@ -33,7 +33,7 @@ def run(n: int) -> list[Measurement]:
         client.post(f"/panel/{EXERCISE_CONTEXT}/envs/staging/deploy", headers=headers).raise_for_status()
 
         def sandbox_id(context: str) -> str:
-            with app.state.db.session() as session:
+            with app.state.services.state.session() as session:
                 found = session.query(Workspace).filter_by(context=context).one().sandbox_id
                 assert found
                 return found

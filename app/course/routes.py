@@ -9,17 +9,19 @@ from fastapi.responses import JSONResponse, Response
 
 from app.course.loader import Course
 from app.errors import AppError, NotFound
-from app.web import render
+from app.identity import LearnerId
+from app.progress.routes import home_progress
+from app.web import render, services_of, site_of
 
 router = APIRouter()
 
 
 def course_of(request: Request) -> Course:
-    return request.app.state.course
+    return site_of(request).course
 
 
 @router.get("/", name="home")
-def home(request: Request) -> Response:
+def home(request: Request, learner: LearnerId) -> Response:
     lessons = course_of(request).lessons()
     first = next((lesson for lesson in lessons if lesson.available), None)
     context: dict[str, Any] = {
@@ -28,13 +30,12 @@ def home(request: Request) -> Response:
         "progress": {},
         "page_title": None,
     }
-    for extra in request.app.state.home_context:
-        context.update(extra(request))
+    context.update(home_progress(services_of(request).progress, learner))
     return render(request, "course/home.html", context, block="content")
 
 
 @router.get("/lessons/{slug}", name="lesson")
-def lesson_page(request: Request, slug: str) -> Response:
+def lesson_page(request: Request, slug: str, learner: LearnerId) -> Response:
     course = course_of(request)
     lesson = course.lesson(slug)
     if lesson is None:
@@ -46,6 +47,7 @@ def lesson_page(request: Request, slug: str) -> Response:
             f"“{lesson.title}” has problems in its content and cannot be shown right now. "
             "The rest of the course is available.",
         )
+    services_of(request).progress.record_visit(learner, slug)
     previous, following = course.neighbours(slug)
     context = {"lesson": lesson, "previous": previous, "next": following, "page_title": lesson.title}
     return render(request, "course/lesson.html", context, block="content")

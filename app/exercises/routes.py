@@ -19,14 +19,14 @@ from app.exercises.grading import GradeResult
 from app.exercises.model import Exercise
 from app.exercises.service import ExerciseService, context_of
 from app.identity import LearnerId
-from app.web import render
+from app.web import render, services_of, site_of
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
 markdown = build_markdown()
 
 
 def exercise_service(request: Request) -> ExerciseService:
-    return request.app.state.exercises
+    return services_of(request).exercises
 
 
 Service = Annotated[ExerciseService, Depends(exercise_service)]
@@ -84,7 +84,7 @@ def _next_step(request: Request, service: Service, exercise: Exercise) -> tuple[
 @router.get("/lessons/{lesson}/exercises", name="lesson_exercises")
 def lesson_exercises(request: Request, lesson: str, learner: LearnerId, service: Service) -> Response:
     exercises = service.catalog.of_lesson(lesson)
-    course_lesson = request.app.state.course.lesson(lesson)
+    course_lesson = site_of(request).course.lesson(lesson)
     if course_lesson is None:
         raise NotFound(f"There is no lesson “{lesson}”.")
     states = service.states_of(learner, exercises)

@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,21 +21,17 @@ from app.db.exercises import ContentProblemLog, ExerciseAttempt, ExerciseProgres
 from app.db.upsert import insert_missing
 from app.db.workspaces import Workspace
 from app.errors import AppError
-from app.exercises.databases import ContentError, GradingDatabases
+from app.exercises.content import ExerciseCatalog as ExerciseCatalog
+from app.exercises.content import context_of as context_of
+from app.exercises.databases import ContentError
 from app.exercises.grading import GradeResult, Submission, grade
-from app.exercises.loader import LoadResult, load_exercises
 from app.exercises.model import ENVIRONMENTS, Exercise, Migration
+from app.exercises.starts import ExerciseStarts
 from app.panel import environments, store
-from app.panel.rebuild import StartTemplate
 from app.panel.service import PanelService
 from sandbox.migrate.history import Migration as EngineMigration
-from sandbox.risk import AppQuery
 
 log = logging.getLogger(__name__)
-
-
-def context_of(exercise: Exercise) -> str:
-    return f"exercise-{exercise.lesson}-{exercise.slug}"
 
 
 @dataclass
@@ -48,50 +42,15 @@ class ExerciseState:
     passed: bool
 
 
-class ExerciseCatalog:
-    """The exercise files, reloaded when one changes (added, edited or removed)."""
-
-    def __init__(self, lessons_dir: Path) -> None:
-        self.lessons_dir = Path(lessons_dir)
-        self._key: tuple = ()
-        self._loaded = LoadResult()
-
-    def load(self) -> LoadResult:
-        files = sorted(self.lessons_dir.glob("*/exercises/*.md"))
-        key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
-        if key != self._key:
-            self._loaded, self._key = load_exercises(self.lessons_dir), key
-        return self._loaded
-
-    def get(self, lesson: str, slug: str) -> Exercise | None:
-        return self.load().by_id().get(f"{lesson}/{slug}")
-
-    def of_lesson(self, lesson: str) -> list[Exercise]:
-        return [e for e in self.load().exercises if e.lesson == lesson]
-
-
-def admin_conninfo_of(panel: PanelService) -> str:
-    """The sandbox server's admin connection (grading databases live beside the workspaces)."""
-    params = conninfo_to_dict(panel.sandboxes.template_conninfo("grading"))
-    params["dbname"] = "postgres"
-    return make_conninfo("", **params)
-
-
 class ExerciseService:
-    def __init__(self, state: StateDB, panel: PanelService, catalog: ExerciseCatalog,
-                 dbs: GradingDatabases | None = None) -> None:
+    def __init__(
+        self, state: StateDB, panel: PanelService, catalog: ExerciseCatalog, starts: ExerciseStarts
+    ) -> None:
         self.state = state
         self.panel = panel
         self.catalog = catalog
-        self._dbs = dbs
-        panel.start_source = self.start_templates
-        panel.app_queries = self.app_queries
-
-    @property
-    def dbs(self) -> GradingDatabases:
-        if self._dbs is None:
-            self._dbs = GradingDatabases(admin_conninfo_of(self.panel))
-        return self._dbs
+        self.starts = starts
+        self.dbs = starts.dbs
 
     # -- the learner's workspace -----------------------------------------------------------------
 
@@ -134,31 +93,6 @@ class ExerciseService:
         session.flush()
         environments.save(session, row, snapshots)
         session.commit()
-
-    def app_queries(self, context: str) -> dict[str, list[AppQuery]]:
-        """The application versions an exercise declares, for the panel's Risk view."""
-        exercise = next((e for e in self.catalog.load().exercises if context_of(e) == context), None)
-        return exercise.app_queries if exercise else {}
-
-    def start_templates(self, workspace: Workspace) -> dict[str, StartTemplate] | None:
-        """Where a rebuilt exercise workspace's environments start: the exercise's seeded start
-        templates (None for other contexts; none when the exercise is gone or its start does not run)."""
-        if not workspace.context.startswith("exercise-"):
-            return None
-        exercises = self.catalog.load().exercises
-        exercise = next((e for e in exercises if context_of(e) == workspace.context), None)
-        if exercise is None:
-            return {}
-        try:
-            names = self.dbs.ensure_templates(exercise, with_grading_data=False, verify=True)
-        except ContentError as error:
-            log.warning("exercise %s: no start template to rebuild from: %s", exercise.id, error)
-            return {}
-        checksums = {m.name: EngineMigration(m.name, m.sql).checksum for m in exercise.start.migrations}
-        return {
-            env: StartTemplate(name, tuple((m, checksums[m]) for m in exercise.start.applied.get(env, [])))
-            for env, name in names.items()
-        }
 
     def reset(self, learner: str, exercise: Exercise) -> None:
         """Reset exercise: throw the workspace away and prepare the start state again."""
@@ -241,7 +175,7 @@ class ExerciseService:
             schema = row.schema_text
             sandbox, rebuilt = self.panel.sandboxes.ensure_workspace(row.sandbox_id or "")
             if rebuilt:  # rebuilt (when reaped) as the panel would, never half
-                environments.rebuild(row, sandbox, self.start_templates)
+                environments.rebuild(row, sandbox, self.starts.templates_for)
             conninfo = {env: sandbox.conninfo(env) for env in ENVIRONMENTS}
             progress = self._progress(session, learner, exercise)
             tried = quiz_tries(exercise, json.loads(progress.answers or "{}").get(TRIED, {}), answers)

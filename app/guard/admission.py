@@ -34,12 +34,12 @@ def context_exists(app: FastAPI, context: str) -> bool:
     if context == "playground":
         return True
     if context.startswith("lesson-"):
-        lesson = app.state.course.lesson(context.removeprefix("lesson-"))
+        lesson = app.state.site.course.lesson(context.removeprefix("lesson-"))
         return bool(lesson and lesson.available and lesson.meta and lesson.meta.sandbox)
-    if context.startswith("exercise-") and getattr(app.state, "exercises", None) is not None:
+    if context.startswith("exercise-"):
         from app.exercises.service import context_of
 
-        return any(context_of(e) == context for e in app.state.exercises.catalog.load().exercises)
+        return any(context_of(e) == context for e in app.state.site.catalog.load().exercises)
     return False
 
 
@@ -50,7 +50,7 @@ def make_admission(app: FastAPI):
                 f"There is no sandbox “{context}”: sandboxes belong to the playground, to lessons that have "
                 "one and to exercises."
             )
-        sandboxes = app.state.panel.sandboxes
+        sandboxes = app.state.services.sandboxes
         try:
             sandboxes.check_capacity()
         except SandboxError as exc:

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from app.errors import NotFound
 from app.guard.ratelimit import TooManyRequests, client_address
 from app.instructor import stats
-from app.web import render
+from app.web import render, services_of, site_of
 
 router = APIRouter()
 _basic = HTTPBasic(auto_error=False, realm="Migration Lab instructors")
@@ -24,7 +24,7 @@ _basic = HTTPBasic(auto_error=False, realm="Migration Lab instructors")
 def require_instructor(
     request: Request, credentials: Annotated[HTTPBasicCredentials | None, Depends(_basic)]
 ) -> None:
-    settings = request.app.state.instructor_settings
+    settings = site_of(request).settings.instructor
     if not settings.instructor_access:
         raise NotFound("Instructor access is off on this instance (MIGRATION_LAB_INSTRUCTOR_ACCESS).")
     limiter = request.app.state.rate_limiter
@@ -47,11 +47,12 @@ Instructor = Depends(require_instructor)
 
 @router.get("/instructor", name="instructor", dependencies=[Instructor])
 def dashboard(request: Request) -> Response:
-    catalog = request.app.state.exercises.catalog
+    site = site_of(request)
+    catalog = site.catalog
     loaded = catalog.load()
-    with request.app.state.db.session() as session:
+    with services_of(request).state.session() as session:
         context = {
-            "file_problems": [*request.app.state.course.problems(), *loaded.problems],
+            "file_problems": [*site.course.problems(), *loaded.problems],
             "grading_problems": stats.recent_problems(session),
             "exercises": stats.exercise_stats(session, loaded.exercises),
             "learners": stats.learner_stats(session),
@@ -66,7 +67,7 @@ def export_csv(request: Request) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(stats.CSV_HEADER)
-    with request.app.state.db.session() as session:
+    with services_of(request).state.session() as session:
         writer.writerows(stats.csv_rows(session))
     return Response(
         out.getvalue(), media_type="text/csv; charset=utf-8",

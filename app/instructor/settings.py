@@ -20,10 +20,10 @@ class InstructorSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MIGRATION_LAB_", extra="ignore")
 
     instructor_access: bool = Field(
-        False, description="Serve `/instructor` (class statistics, content problems, CSV export)."
+        default=False, description="Serve `/instructor` (class statistics, content problems, CSV export)."
     )
     instructor_password: str = Field(
-        "",
+        default="",
         description="Password of `/instructor` (HTTP Basic, any user name). Required, at least "
         f"{MIN_PASSWORD_LENGTH} characters and not a well-known one, when `INSTRUCTOR_ACCESS` is on.",
     )
@@ -64,12 +64,3 @@ def common_passwords() -> frozenset[str]:
     lines = COMMON_PASSWORDS_FILE.read_text().splitlines()
     return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
-
-def _document() -> None:
-    from app.settings import DOCUMENTED_SETTINGS
-
-    if InstructorSettings not in DOCUMENTED_SETTINGS:
-        DOCUMENTED_SETTINGS.append(InstructorSettings)
-
-
-_document()  # the README's Settings table must list these too (tests/app/test_settings_docs.py)

@@ -11,9 +11,8 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PostgresLexer
 
-from app.csrf import csrf_token
 from app.panel.views import PanelView
-from app.web import is_htmx
+from app.web import is_htmx, site_of
 
 _SQL_LEXER = PostgresLexer()
 _SQL_FORMATTER = HtmlFormatter(nowrap=False, cssclass="highlight")
@@ -24,15 +23,10 @@ def highlight_sql(sql: str) -> Markup:
     return Markup(highlight(sql, _SQL_LEXER, _SQL_FORMATTER))
 
 
-def install_template_helpers(templates: Any) -> None:
-    templates.env.filters["highlight_sql"] = highlight_sql
-    templates.env.globals["csrf_token"] = csrf_token
-
-
 def render_panel(
     request: Request, view: PanelView, main: str, oob: list[str] | None = None, **extra: Any
 ) -> Response:
-    env = request.app.state.templates.env
+    env = site_of(request).templates.env
     context: dict[str, Any] = {"request": request, "panel": view, **extra}
     if not is_htmx(request) or main == "page":
         html = env.get_template("panel/page.html").render(context)
@@ -55,7 +49,7 @@ def _terminal_url_oob(env: Any, context: dict[str, Any]) -> str:
 
 
 def render_sql(request: Request, context: str, name: str, sql: str | None) -> Response:
-    env = request.app.state.templates.env
+    env = site_of(request).templates.env
     template = "panel/_sql.html" if is_htmx(request) else "panel/sql_page.html"
     html = env.get_template(template).render(
         {"request": request, "context": context, "name": name, "sql": sql}

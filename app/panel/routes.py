@@ -12,6 +12,7 @@ from app.csrf import verify_csrf
 from app.identity import LearnerId
 from app.panel.render import render_panel, render_risk, render_sql
 from app.panel.service import PanelService
+from app.web import services_of
 
 CONTEXT_PATTERN = r"^(playground|(?:lesson|exercise)-[a-z0-9][a-z0-9-]{0,100})$"
 ENV_PATTERN = r"^(dev|staging|prod)$"
@@ -20,7 +21,7 @@ router = APIRouter(dependencies=[Depends(verify_csrf)])
 
 
 def panel_service(request: Request) -> PanelService:
-    return request.app.state.panel
+    return services_of(request).panel
 
 
 Service = Annotated[PanelService, Depends(panel_service)]

@@ -8,7 +8,6 @@ Learner mistakes come back as outcomes, never as exceptions.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,24 +45,24 @@ class PanelLimits:
 
 class PanelService:
     def __init__(
-        self, state: StateDB, sandboxes: Callable[[], SandboxManager], limits: PanelLimits | None = None
+        self,
+        state: StateDB,
+        sandboxes: SandboxManager,
+        limits: PanelLimits | None = None,
+        start_source: environments.StartSource | None = None,
+        app_queries: risk.AppQueriesOf | None = None,
+        admit: Callable[[str, str], None] | None = None,
     ) -> None:
         self.state = state
-        self._sandboxes = sandboxes
-        self._start_lock = threading.Lock()
+        self.sandboxes = sandboxes
         self.limits = limits or PanelLimits()
         self.locks = WorkspaceLocks(state.engine)
-        # Where a rebuilt workspace's seed rows come from when not the starter's (exercises set it).
-        self.start_source: environments.StartSource | None = None
-        # The application versions' queries of a context, for the Risk view (exercises set it).
-        self.app_queries: risk.AppQueriesOf | None = None
+        # Where a rebuilt workspace's seed rows come from when not the starter's (the exercises' starts).
+        self.start_source = start_source
+        # The application versions' queries of a context, for the Risk view (the exercises declare them).
+        self.app_queries = app_queries
         # Checked before a new workspace is written (the page has a sandbox, room, the rate limit).
-        self.admit: Callable[[str, str], None] | None = None
-
-    @property
-    def sandboxes(self) -> SandboxManager:
-        with self._start_lock:  # two first requests must not start two clusters
-            return self._sandboxes()
+        self.admit = admit
 
     # -- holding a workspace -----------------------------------------------------------------------
 

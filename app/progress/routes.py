@@ -9,19 +9,18 @@ from app.csrf import verify_csrf
 from app.errors import AppError
 from app.identity import COOKIE_MAX_AGE, COOKIE_NAME, LEARNER_ID, LearnerId
 from app.progress.service import ProgressService
-from app.web import render
+from app.web import render, services_of, site_of
 
 router = APIRouter()
 
 
 def progress_service(request: Request) -> ProgressService:
-    return request.app.state.progress
+    return services_of(request).progress
 
 
-def home_context(request: Request) -> dict:
-    """Merged into the course home: progress per lesson and the Continue target."""
-    service = progress_service(request)
-    lessons = service.lessons(request.state.learner_id)
+def home_progress(service: ProgressService, learner: str) -> dict:
+    """Merged into the course home's context: progress per lesson and the Continue target."""
+    lessons = service.lessons(learner)
     context: dict = {"progress": {p.slug: p.label for p in lessons}}
     if (url := service.continue_url(lessons)) is not None:
         context["continue_url"] = url
@@ -82,7 +81,7 @@ def _switch_to(request: Request, token: str, learner: str) -> Response:
     # redirect makes a second request in which our cookie is the only one set.
     response = RedirectResponse(f"/resume/{token}?attempt=1", status_code=303)
     response.set_cookie(
-        COOKIE_NAME, request.app.state.identity.cookie_value(learner), max_age=COOKIE_MAX_AGE,
+        COOKIE_NAME, site_of(request).identity.cookie_value(learner), max_age=COOKIE_MAX_AGE,
         path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https",
     )
     return response

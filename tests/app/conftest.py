@@ -12,16 +12,28 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+from sandbox.cluster import EmbeddedCluster
+from sandbox.config import SandboxSettings
+from sandbox.manager import SandboxManager
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
+@pytest.fixture(scope="session")
+def app_sandboxes(pg_cluster: EmbeddedCluster) -> Iterator[SandboxManager]:
+    """The session cluster's sandboxes: an app's lifespan would otherwise start a cluster of its own."""
+    manager = SandboxManager.over_cluster(pg_cluster, SandboxSettings(pool_size=0, sandbox_prefix="tapp"))
+    manager.start(background=False)
+    yield manager
+    manager.stop()
+
+
 @pytest.fixture
-def make_app(tmp_path: Path, repo_root: Path) -> Callable[..., FastAPI]:
+def make_app(tmp_path: Path, repo_root: Path, app_sandboxes: SandboxManager) -> Callable[..., FastAPI]:
     def make(lessons_dir: Path | None = None, **overrides: object) -> FastAPI:
         values: dict = {"data_dir": tmp_path / "data", "assets": "local", **overrides}
         settings = Settings(lessons_dir=lessons_dir or repo_root / "lessons", **values)
-        return create_app(settings)
+        return create_app(settings, sandboxes=app_sandboxes)
 
     return make
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.errors import AppError
+from sandbox.manager import SandboxManager
 
 LESSON_1 = "/lessons/01-migration-concepts"
 LESSON_2 = "/lessons/02-creating-migrations"
@@ -205,14 +206,15 @@ def test_cdn_assets_carry_pinned_versions_and_sri(make_client: Callable[..., Tes
     assert all(s["integrity"].startswith("sha384-") and s["crossorigin"] == "anonymous" for s in scripts)
 
 
-def test_lifespan_hooks_and_home_context(make_app: Callable[..., FastAPI]) -> None:
+def test_lifespan_starts_the_services_and_leaves_given_sandboxes_running(
+    make_app: Callable[..., FastAPI], app_sandboxes: SandboxManager
+) -> None:
     app = make_app()
-    calls: list[str] = []
-    app.state.on_startup.append(lambda: calls.append("start"))
-    app.state.on_shutdown.append(lambda: calls.append("stop"))
-    app.state.home_context.append(lambda request: {"progress": {"01-migration-concepts": "2 of 3 done"}})
+    assert not hasattr(app.state, "services")  # nothing starts before the lifespan does
     with TestClient(app) as client:
-        assert calls == ["start"]
-        html = page(client, "/")
-        assert html.select_one("li.lesson-card [data-progress]").text.strip() == "2 of 3 done"
-    assert calls == ["start", "stop"]
+        services = app.state.services
+        assert services.sandboxes is app_sandboxes and services.panel.sandboxes is app_sandboxes
+        assert services.exercises.panel is services.panel and services.panel.state is services.state
+        assert page(client, "/").select_one("li.lesson-card [data-progress]") is not None
+    workspace = app_sandboxes.create_workspace()  # the app stopped; the manager it was given did not
+    app_sandboxes.drop_workspace(workspace.id)

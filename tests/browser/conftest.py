@@ -52,12 +52,20 @@ def serve(app: FastAPI) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Iterator[str]:
+def live_server(tmp_path_factory: pytest.TempPathFactory, repo_root: Path, pg_cluster) -> Iterator[str]:
+    from sandbox.config import SandboxSettings
+    from sandbox.manager import SandboxManager
+
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("browser-data"), lessons_dir=repo_root / "lessons", assets="local"
     )
-    with serve(create_app(settings)) as url:
-        yield url
+    sandboxes = SandboxManager.over_cluster(pg_cluster, SandboxSettings(pool_size=0, sandbox_prefix="tlive"))
+    sandboxes.start(background=False)
+    try:
+        with serve(create_app(settings, sandboxes=sandboxes)) as url:
+            yield url
+    finally:
+        sandboxes.stop()
 
 
 @pytest.fixture(scope="session")

@@ -27,8 +27,7 @@ def csp_server(
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("csp-browser"), lessons_dir=repo_root / "lessons", assets="local"
     )
-    app = create_app(settings)
-    app.state.sandboxes = sandboxes
+    app = create_app(settings, sandboxes=sandboxes)
     with serve(app) as url:
         yield url
     sandboxes.stop()

@@ -27,8 +27,7 @@ def exercise_server(
     sandboxes.start(background=False)
     data_dir = tmp_path_factory.mktemp("exercise-browser")
     settings = Settings(data_dir=data_dir, lessons_dir=repo_root / "lessons", assets="local")
-    app = create_app(settings)
-    app.state.sandboxes = sandboxes
+    app = create_app(settings, sandboxes=sandboxes)
     try:
         with serve(app) as url:
             yield url

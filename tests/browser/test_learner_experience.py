@@ -37,9 +37,9 @@ def sandboxes(pg_cluster: EmbeddedCluster) -> Iterator[SandboxManager]:
 def lab_server(tmp_path_factory: pytest.TempPathFactory, repo_root: Path, sandboxes) -> Iterator[str]:
     """The app with its default settings (assets included), over the test session's cluster."""
     app = create_app(
-        Settings(data_dir=tmp_path_factory.mktemp("lab-default"), lessons_dir=repo_root / "lessons")
+        Settings(data_dir=tmp_path_factory.mktemp("lab-default"), lessons_dir=repo_root / "lessons"),
+        sandboxes=sandboxes,
     )
-    app.state.sandboxes = sandboxes
     with serve(app) as url:
         yield url
 
@@ -52,11 +52,11 @@ def class_server(tmp_path_factory: pytest.TempPathFactory, repo_root: Path, sand
     env.setenv("MIGRATION_LAB_INSTRUCTOR_PASSWORD", PASSWORD)
     try:
         app = create_app(
-            Settings(data_dir=tmp_path_factory.mktemp("lab-class"), lessons_dir=repo_root / "lessons")
+            Settings(data_dir=tmp_path_factory.mktemp("lab-class"), lessons_dir=repo_root / "lessons"),
+            sandboxes=sandboxes,
         )
     finally:
         env.undo()
-    app.state.sandboxes = sandboxes
     with serve(app) as url:
         yield url
 

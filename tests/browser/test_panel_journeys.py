@@ -33,8 +33,7 @@ def panel_server(
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("panel-browser"), lessons_dir=repo_root / "lessons", assets="local"
     )
-    app = create_app(settings)
-    app.state.sandboxes = sandboxes
+    app = create_app(settings, sandboxes=sandboxes)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))

@@ -72,9 +72,7 @@ def make_exercise_app(tmp_path: Path, repo_root: Path, exercise_sandboxes, monke
             monkeypatch.setenv(f"MIGRATION_LAB_{name.upper()}", value)
         settings = Settings(lessons_dir=lessons or repo_root / "lessons", data_dir=tmp_path / "data",
                             assets="local", database_url=state_database_url)
-        app = create_app(settings)
-        app.state.sandboxes = exercise_sandboxes
-        return app
+        return create_app(settings, sandboxes=exercise_sandboxes)
 
     return make
 

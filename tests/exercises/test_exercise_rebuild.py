@@ -19,7 +19,7 @@ ENVS = ("dev", "staging", "prod")
 
 
 def sandbox_id_of(client: TestClient, context: str) -> str:
-    with client.app.state.db.session() as session:
+    with client.app.state.services.state.session() as session:
         sandbox_id = session.query(Workspace).filter_by(context=context).one().sandbox_id
     assert sandbox_id
     return sandbox_id

@@ -46,7 +46,7 @@ def grading_result(learner: Learner) -> tuple[BeautifulSoup, dict[str, bool]]:
 
 
 def content_problems(client: TestClient) -> list[str]:
-    with client.app.state.db.session() as session:
+    with client.app.state.services.state.session() as session:
         return [row.message for row in session.scalars(select(ContentProblemLog))]
 
 
@@ -171,10 +171,10 @@ def test_a_changed_password_gives_no_login_as_the_grading_role(client, schema, p
 
 def test_start_templates_take_no_connection_even_with_the_learners_credentials(client, pg_cluster):
     learner = Learner(client, EXERCISE)
-    service = client.app.state.exercises
+    service = client.app.state.services.exercises
     exercise = service.catalog.get(*EXERCISE.split("/"))
     templates = service.dbs.ensure_templates(exercise, with_grading_data=False)
-    with client.app.state.db.session() as session:
+    with client.app.state.services.state.session() as session:
         from app.panel import store
 
         row = store.find_workspace(session, _learner_id(client), learner.context)
@@ -215,7 +215,7 @@ CREATE OPERATOR public.= (LEFTARG = name, RIGHTARG = name, FUNCTION = public.eq)
 def test_objects_planted_in_a_template_never_run_when_it_is_copied(client, pg_cluster):
     """Defence in depth: even with an object planted in a start template (no learner can reach one any
     more), the admin statements that copy it into a workspace or a grading run never resolve it."""
-    service = client.app.state.exercises
+    service = client.app.state.services.exercises
     exercise = service.catalog.get(*EXERCISE.split("/"))
     planted = [
         *service.dbs.ensure_templates(exercise, with_grading_data=False).values(),
@@ -236,7 +236,7 @@ def test_objects_planted_in_a_template_never_run_when_it_is_copied(client, pg_cl
         )})
         found = learner.check()  # grading clones the planted grading templates
         assert results(found)
-        with client.app.state.db.session() as session:
+        with client.app.state.services.state.session() as session:
             from app.panel import store
 
             row = store.find_workspace(session, _learner_id(client), learner.context)
@@ -261,7 +261,7 @@ def test_objects_planted_in_a_template_never_run_when_it_is_copied(client, pg_cl
 def _learner_id(client: TestClient) -> str:
     from app.identity import COOKIE_NAME, Identity
 
-    identity = Identity(client.app.state.settings.secret_key)
+    identity = Identity(client.app.state.site.settings.secret_key)
     learner = identity.learner_from_cookie(client.cookies.get(COOKIE_NAME))
     assert learner is not None
     return learner

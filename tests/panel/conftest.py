@@ -35,9 +35,7 @@ def make_panel_app(
             "data_dir": data_dir or tmp_path / "data", "assets": "local", "database_url": state_database_url,
             **overrides,
         }
-        app = create_app(Settings(lessons_dir=repo_root / "lessons", **values))
-        app.state.sandboxes = sandboxes
-        return app
+        return create_app(Settings(lessons_dir=repo_root / "lessons", **values), sandboxes=sandboxes)
 
     return make
 

@@ -18,7 +18,7 @@ def test_a_new_visitor_gets_a_signed_learner_cookie_once(client: TestClient) -> 
 
 
 def test_a_forged_cookie_is_replaced(client: TestClient) -> None:
-    identity: Identity = client.app.state.identity
+    identity: Identity = client.app.state.site.identity
     forged = identity.cookie_value("f" * 32)[:-3] + "AAA"
     client.cookies.set(COOKIE_NAME, forged)
     response = client.get("/")
@@ -46,7 +46,7 @@ def test_a_post_without_a_token_is_refused_with_a_message(client: TestClient) ->
 
 def test_a_post_with_another_learners_token_is_refused(client: TestClient) -> None:
     client.get("/")
-    other = client.app.state.identity.csrf_token("c" * 32)
+    other = client.app.state.site.identity.csrf_token("c" * 32)
     response = client.post(
         "/panel/playground/sql", data={"sql": "SELECT 1", "env": "dev", "csrf_token": other}
     )

@@ -21,7 +21,7 @@ def test_a_restart_with_lost_databases_rebuilds_them_from_the_saved_state(
         panel.create(SCHEMA_WITH_BIO, "add bio")
         panel.deploy("staging")
         cookie = client.cookies.get(COOKIE_NAME)
-        with client.app.state.db.session() as session:
+        with client.app.state.services.state.session() as session:
             sandbox_id = session.query(Workspace).one().sandbox_id
     sandboxes.drop_workspace(sandbox_id)  # as the reaper, or a wiped cluster after a restart, would
 

@@ -22,7 +22,7 @@ SCHEMA_WITH_AGE = SCHEMA_WITH_BIO.replace("  bio   String?\n", "  age   Int\n")
 
 
 def sandbox_id_of(client: TestClient) -> str:
-    with client.app.state.db.session() as session:
+    with client.app.state.services.state.session() as session:
         sandbox_id = session.query(Workspace).one().sandbox_id
     assert sandbox_id
     return sandbox_id
@@ -170,7 +170,7 @@ def test_a_migration_that_fails_over_the_seed_rows_rebuilds_that_environment_wit
 
 def test_a_workspace_with_nothing_migrated_does_not_speak_of_lost_rows(panel: Panel, sandboxes):
     sandbox_id = sandbox_id_of(panel.client)
-    with panel.client.app.state.db.session() as session:
+    with panel.client.app.state.services.state.session() as session:
         session.query(EnvMigration).delete()  # as if no environment had applied anything
     sandboxes.drop_workspace(sandbox_id)
 

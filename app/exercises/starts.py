@@ -1,0 +1,50 @@
+"""Where an exercise workspace's databases start: the exercise's seeded start templates on the sandbox
+server. The panel takes `templates_for` as its start source, to rebuild a reaped exercise workspace."""
+
+from __future__ import annotations
+
+import logging
+
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from app.db.workspaces import Workspace
+from app.exercises.content import ExerciseCatalog, context_of
+from app.exercises.databases import ContentError, GradingDatabases
+from app.panel.rebuild import StartTemplate
+from sandbox.manager import SandboxManager
+from sandbox.migrate.history import Migration as EngineMigration
+
+log = logging.getLogger(__name__)
+
+
+def admin_conninfo_of(sandboxes: SandboxManager) -> str:
+    """The sandbox server's admin connection (grading databases live beside the workspaces)."""
+    params = conninfo_to_dict(sandboxes.template_conninfo("grading"))
+    params["dbname"] = "postgres"
+    return make_conninfo("", **params)
+
+
+class ExerciseStarts:
+    def __init__(self, catalog: ExerciseCatalog, dbs: GradingDatabases) -> None:
+        self.catalog = catalog
+        self.dbs = dbs
+
+    def templates_for(self, workspace: Workspace) -> dict[str, StartTemplate] | None:
+        """Where a rebuilt exercise workspace's environments start: the exercise's seeded start
+        templates (None for other contexts; none when the exercise is gone or its start does not run)."""
+        if not workspace.context.startswith("exercise-"):
+            return None
+        exercises = self.catalog.load().exercises
+        exercise = next((e for e in exercises if context_of(e) == workspace.context), None)
+        if exercise is None:
+            return {}
+        try:
+            names = self.dbs.ensure_templates(exercise, with_grading_data=False, verify=True)
+        except ContentError as error:
+            log.warning("exercise %s: no start template to rebuild from: %s", exercise.id, error)
+            return {}
+        checksums = {m.name: EngineMigration(m.name, m.sql).checksum for m in exercise.start.migrations}
+        return {
+            env: StartTemplate(name, tuple((m, checksums[m]) for m in exercise.start.applied.get(env, [])))
+            for env, name in names.items()
+        }
