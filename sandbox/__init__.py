@@ -10,7 +10,8 @@ The sandbox package never imports `app/`. The app holds one `SandboxManager`:
     manager.touch(ws_id); manager.drop_workspace(ws_id); manager.list_workspaces(); manager.remove_orphans()
     manager.stop()             # the embedded cluster stops and is wiped with it
 
-A `Workspace` has `id`, `role`, `password` and, for env in ENVS ("dev", "staging", "prod", "shadow"):
+A `Workspace` has `id`, `role`, `password` and, for env in ENVS (ENVIRONMENTS "dev", "staging",
+"prod", and "shadow"):
 `conninfo(env)` (psycopg conninfo as the workspace role: what the app runs learner SQL with), `url(env)`
 (postgresql://role:password@127.0.0.1:port/db, shown to learners), `admin_conninfo(env)` (admin: ops
 only), `dbname(env)`, `reset_env(env)` (drop + recreate, empty), `create_env_from_template(env, template_db)`,
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from sandbox.cluster import ClusterError
     from sandbox.config import SandboxSettings
     from sandbox.manager import SandboxManager
-    from sandbox.names import ENVS, InvalidName
+    from sandbox.names import ENVIRONMENTS, ENVS, InvalidName
     from sandbox.providers.base import SandboxError
     from sandbox.registry import WorkspaceInfo
     from sandbox.workspace import Workspace
@@ -43,6 +44,7 @@ _LAZY = {
     "ClusterError": "sandbox.cluster",
     "SandboxSettings": "sandbox.config",
     "SandboxManager": "sandbox.manager",
+    "ENVIRONMENTS": "sandbox.names",
     "ENVS": "sandbox.names",
     "InvalidName": "sandbox.names",
     "SandboxError": "sandbox.providers.base",
@@ -58,6 +60,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ENVIRONMENTS",
     "ENVS",
     "ClusterError",
     "InvalidName",

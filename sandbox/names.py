@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 import secrets
 
-ENVS: tuple[str, ...] = ("dev", "staging", "prod", "shadow")
+# The learner's environments, in deployment order; every name of an environment comes from here.
+ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
+ENVS: tuple[str, ...] = (*ENVIRONMENTS, "shadow")  # and the shadow database `migrate dev` replays on
 
 WORKSPACE_ID = re.compile(r"^[a-z][a-z0-9]{3,31}$")
 BACKUP_NAME = re.compile(r"^[a-z0-9][a-z0-9_]{0,19}$")

@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 
 from app.bench.core import Measurement
+from sandbox import ENVS
 from sandbox.config import SandboxSettings
 from sandbox.manager import SandboxManager
 from sandbox.providers.embedded import EmbeddedProvider
@@ -95,7 +96,7 @@ def _idle_cost(manager: SandboxManager, provider: EmbeddedProvider) -> list[Meas
 def _session_memory(manager: SandboxManager) -> Measurement:
     """Private memory of the four backends of a workspace in use (one session per environment)."""
     ws = manager.create_workspace()
-    conns = [psycopg.connect(ws.conninfo(env)) for env in ("dev", "staging", "prod", "shadow")]
+    conns = [psycopg.connect(ws.conninfo(env)) for env in ENVS]
     try:
         total = 0
         for conn in conns:

@@ -9,8 +9,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.base import Base, UTCDateTime, utcnow
-
-ENVIRONMENTS = ("dev", "staging", "prod")
+from sandbox import ENVIRONMENTS as ENVIRONMENTS
 
 
 class Learner(Base):

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from app.course.problems import Problem
+from sandbox import ENVIRONMENTS
 from sandbox.risk import AppQuery
 
-__all__ = ["Check", "Exercise", "Migration", "Play", "Problem", "Solution", "StartState", "Step"]
-
-ENVIRONMENTS = ("dev", "staging", "prod")
+__all__ = [
+    "ENVIRONMENTS", "Check", "Exercise", "Migration", "Play", "Problem", "Solution", "StartState", "Step",
+]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from app.panel.diff import run_diff
 from app.panel.seed import seed_database
 from app.panel.sql_console import table_counts
 from app.panel.views import TerminalOutcome
+from sandbox import ENVIRONMENTS
 from sandbox.migrate import commands
 from sandbox.migrate.shadow import location
 
@@ -28,7 +29,7 @@ def run_command(
     max_schema_bytes: int,
     backup_before_deploy: BackupBeforeDeploy,
 ) -> TerminalOutcome:
-    urls = {env: active.sandbox.url(env) for env in ("dev", "staging", "prod")}
+    urls = {env: active.sandbox.url(env) for env in ENVIRONMENTS}
     session_url = database_url or urls["dev"]
     outcome = TerminalOutcome(command=line[:2000], output="", database_url=database_url)
     try:

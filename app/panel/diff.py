@@ -9,6 +9,7 @@ import psycopg
 
 from app.panel import command_line
 from app.panel.active import Active
+from sandbox import ENVIRONMENTS
 from sandbox.migrate.commands import EMPTY_MIGRATION, schema_error_text
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def _schema_of(active: Active, kind: str, value: str | None) -> SqlSchema:
     if kind == "migrations":
         with psycopg.connect(active.sandbox.conninfo("shadow"), autocommit=True) as conn:
             return replay(conn, active.history.list())
-    urls = {env: active.sandbox.url(env) for env in ("dev", "staging", "prod")}
+    urls = {env: active.sandbox.url(env) for env in ENVIRONMENTS}
     env = command_line.env_of(value or "", urls)
     if env is None:
         raise DiffUsage("--from-url/--to-url takes one of the DATABASE_URLs on the environment cards.")

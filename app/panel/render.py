@@ -59,6 +59,6 @@ def render_sql(request: Request, context: str, name: str, sql: str | None) -> Re
 
 def render_risk(request: Request, view: PanelView, risk: Any) -> Response:
     """The Risk view: its partial for htmx, a page of its own otherwise (it works without JavaScript)."""
-    env = request.app.state.templates.env
+    env = site_of(request).templates.env
     template = "panel/_risk.html" if is_htmx(request) else "panel/risk_page.html"
     return HTMLResponse(env.get_template(template).render({"request": request, "panel": view, "risk": risk}))

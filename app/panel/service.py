@@ -28,6 +28,7 @@ from app.panel.seed import seed_database
 from app.panel.sql_console import run_sql as run_console_sql
 from app.panel.starter import STARTER_MIGRATION, STARTER_ROWS, STARTER_SCHEMA
 from app.panel.views import MigrationOutcome, PanelView, SqlError, SqlOutcome, TerminalOutcome
+from sandbox import ENVIRONMENTS
 from sandbox.manager import SandboxManager
 from sandbox.migrate import commands, table
 from sandbox.migrate.history import MemoryHistory, slugify
@@ -169,7 +170,7 @@ class PanelService:
             raise AppError(500, "The starter workspace failed", result.output)
         for env in ("staging", "prod"):
             commands.migrate_deploy(active.history, sandbox.conninfo(env))
-        for env in ("dev", "staging", "prod"):
+        for env in ENVIRONMENTS:
             with psycopg.connect(sandbox.conninfo(env), autocommit=True) as conn:
                 conn.execute(STARTER_ROWS.encode())
 
@@ -530,7 +531,7 @@ class PanelService:
                 store.add_migration(active.session, row, migration)
             active.session.commit()
             active.session.refresh(row)
-            for env in ("dev", "staging", "prod"):
+            for env in ENVIRONMENTS:
                 sandbox.reset_env(env)
             active.history = self._history(active.session, row)
             result = commands.migrate_deploy(active.history, sandbox.conninfo("dev"))
