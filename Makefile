@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 RUNTIME := $(VENV)/.runtime
-# Runtime plus the test extras (pytest, Playwright, ruff, mypy).
+# Runtime plus the test extras (pytest, Playwright, ruff, mypy) and the docker provider's testcontainers.
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint bench assets offline-assets clean
@@ -17,7 +17,7 @@ $(RUNTIME): pyproject.toml | $(VENV)/bin/python
 	touch $(RUNTIME)
 
 $(STAMP): pyproject.toml $(RUNTIME)
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,docker]'
 	touch $(STAMP)
 
 # The pinned browser libraries in static/vendor/, so the course works with no internet. Without npm or a

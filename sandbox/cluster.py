@@ -19,6 +19,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from psycopg.conninfo import make_conninfo
 
@@ -260,7 +261,7 @@ class EmbeddedCluster:
                 os.chmod(parent, mode | 0o001)
 
     def _run(self, argv: list[str], what: str, check: bool = True) -> None:
-        kwargs: dict = {}
+        kwargs: dict[str, Any] = {}
         if self._run_as is not None:
             kwargs = {"user": self._run_as.pw_uid, "group": self._run_as.pw_gid, "extra_groups": []}
         env = {"PATH": os.environ.get("PATH", ""), "LC_ALL": "C", "TZ": "UTC"}

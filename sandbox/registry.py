@@ -127,7 +127,7 @@ class PgRegistry:
     def count_pooled(self) -> int:
         return len(self._select("AND state = 'pool'", ()))
 
-    def _select(self, where: str, params: tuple) -> list[WorkspaceInfo]:
+    def _select(self, where: str, params: tuple[object, ...]) -> list[WorkspaceInfo]:
         with self.server.admin_connection() as conn:
             rows = conn.execute(
                 "SELECT id, state, created_at, last_used_at, server FROM migration_lab_sandbox.workspaces"

@@ -51,7 +51,12 @@ class DockerProvider:
                 return self._containers[workspace_id][1]
         if not create:
             return None
-        from testcontainers.community.postgres import PostgresContainer
+        try:
+            from testcontainers.community.postgres import PostgresContainer
+        except ImportError as exc:  # an optional extra: most deployments never start containers
+            raise SandboxError(
+                "The docker sandbox provider needs testcontainers: pip install 'migration-lab[docker]'."
+            ) from exc
 
         password = secrets.token_urlsafe(18)
         container = (
