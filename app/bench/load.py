@@ -36,6 +36,7 @@ from pathlib import Path
 from app.bench.core import Measurement
 from app.bench.harness import CSRF, HTMX, LESSONS
 from app.panel.starter import STARTER_SCHEMA
+from sandbox.cluster import EmbeddedCluster
 
 LEARNERS = 100
 THINK_MS = 2000.0
@@ -44,6 +45,10 @@ DEADLINE_S = 150.0  # the default run (50 actions, 2 s pauses, 10 s ramp) needs 
 REQUEST_TIMEOUT_S = 30.0
 ACTIONS = ("fragment", "create_migration", "sql", "deploy_staging")
 TARGET = "p95 <= 1 s at 100 learners (PRODUCT.md)"
+# The app's own state database: SQLite in the data folder (a single server's default) and PostgreSQL (what a
+# hosted class with several workers uses), each run in full; the PostgreSQL rows are named load_pg_*.
+STATES = ("sqlite", "postgresql")
+STATE_PREFIX = {"sqlite": "load_", "postgresql": "load_pg_"}
 # Alternately added and dropped: always NULL, so dropping it loses no data and needs no confirmation.
 FIELD = "  nickname String?\n"
 # What each answer must contain when the action did what the learner asked.
@@ -73,42 +78,48 @@ def run(
     think_ms: float | None = None,
     ramp_s: float = RAMP_S,
     deadline_s: float = DEADLINE_S,
+    states: tuple[str, ...] = STATES,
 ) -> list[Measurement]:
     learners = learners or int(os.environ.get("MIGRATION_LAB_BENCH_LEARNERS", LEARNERS))
     if think_ms is None:
         think_ms = float(os.environ.get("MIGRATION_LAB_BENCH_THINK_MS", THINK_MS))
     plan = f"{learners} learners x {n} actions, think {think_ms:.0f} ms, deadline {deadline_s:.0f} s"
     print(f"load: {plan}", file=sys.stderr)
-    with served_app() as base_url:
-        started = time.perf_counter()
-        results = asyncio.run(_drive(base_url, learners, n, think_ms / 1000, ramp_s, deadline_s))
-        elapsed = time.perf_counter() - started
-    for line in results.errors[:10]:
-        print(f"load error: {line}", file=sys.stderr)
-    return _measurements(results, elapsed)
+    measurements = []
+    for state in states:
+        with served_app(state) as base_url:
+            started = time.perf_counter()
+            results = asyncio.run(_drive(base_url, learners, n, think_ms / 1000, ramp_s, deadline_s))
+            elapsed = time.perf_counter() - started
+        for line in results.errors[:10]:
+            print(f"load error ({state} state): {line}", file=sys.stderr)
+        measurements += _measurements(results, elapsed, STATE_PREFIX[state])
+    return measurements
 
 
-def _measurements(results: Results, elapsed: float) -> list[Measurement]:
+def _measurements(results: Results, elapsed: float, prefix: str = "load_") -> list[Measurement]:
     every = [ms for samples in results.actions.values() for ms in samples]
-    measurements = [Measurement("load_action_ms", every, target=TARGET)]
+    measurements = [Measurement(f"{prefix}action_ms", every, target=TARGET)]
     measurements += [
-        Measurement(f"load_{kind}_ms", samples, target="p95 <= 1 s")
+        Measurement(f"{prefix}{kind}_ms", samples, target="p95 <= 1 s")
         for kind, samples in results.actions.items()
         if samples
     ]
     measurements += [
-        Measurement("load_first_open_ms", results.first_open, target="workspace created on the first visit"),
-        Measurement("load_errors", value=len(results.errors), unit="errors", target="0"),
-        Measurement("load_actions_not_run", value=results.not_run, unit="actions", target="0 (deadline)"),
-        Measurement("load_throughput", value=round(len(every) / elapsed, 2), unit="actions/s"),
+        Measurement(f"{prefix}first_open_ms", results.first_open, target="workspace created on first visit"),
+        Measurement(f"{prefix}errors", value=len(results.errors), unit="errors", target="0"),
+        Measurement(f"{prefix}actions_not_run", value=results.not_run, unit="actions", target="0 (deadline)"),
+        Measurement(f"{prefix}throughput", value=round(len(every) / elapsed, 2), unit="actions/s"),
     ]
     return measurements
 
 
 @contextmanager
-def served_app() -> Iterator[str]:
+def served_app(state: str = "sqlite") -> Iterator[str]:
     """The real app (own data folder, embedded sandbox cluster, local assets) served by uvicorn on a free
-    port of 127.0.0.1 in a background thread; yields its base URL and removes everything afterwards."""
+    port of 127.0.0.1 in a background thread; yields its base URL and removes everything afterwards.
+    `state`: where the app keeps its own state, `sqlite` (in the data folder) or `postgresql` (a database
+    on a cluster of its own, apart from the sandboxes' as a hosted deployment has it)."""
     import uvicorn
 
     from app.main import create_app
@@ -123,10 +134,17 @@ def served_app() -> Iterator[str]:
         SandboxSettings(sandbox="embedded", sandbox_prefix="bload"), data_dir=data_dir
     )
     sock = socket.socket()
+    state_cluster = None
+    if state == "postgresql":
+        state_cluster = EmbeddedCluster.create(root / "state", name="bench-state")
     try:
+        database_url = ""
+        if state_cluster is not None:
+            state_cluster.start()
+            database_url = _state_database(state_cluster)
         sandboxes.start()
         sandboxes.fill_pool()  # a running server's pool is full before a class arrives
-        settings = Settings(data_dir=data_dir, lessons_dir=LESSONS, assets="local", database_url="")
+        settings = Settings(data_dir=data_dir, lessons_dir=LESSONS, assets="local", database_url=database_url)
         app = create_app(settings, sandboxes=sandboxes)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -147,7 +165,17 @@ def served_app() -> Iterator[str]:
     finally:
         sock.close()
         sandboxes.stop()
+        if state_cluster is not None:
+            state_cluster.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _state_database(cluster: EmbeddedCluster) -> str:
+    import psycopg
+
+    with psycopg.connect(cluster.admin_conninfo(), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE migration_lab")
+    return f"postgresql://{cluster.superuser}@/migration_lab?host={cluster.socket_dir}&port={cluster.port}"
 
 
 async def _drive(

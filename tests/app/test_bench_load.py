@@ -22,6 +22,10 @@ def test_suite_is_registered():
 def test_three_learners_each_run_the_whole_mix():
     measured = by_name(load.run(4, learners=3, think_ms=0, ramp_s=0))
 
+    for prefix in ("load_", "load_pg_"):  # the state in SQLite, then in PostgreSQL
+        assert len(measured[f"{prefix}action_ms"].samples) == 3 * 4, prefix
+        assert measured[f"{prefix}errors"].value == 0, prefix
+
     assert len(measured["load_first_open_ms"].samples) == 3
     assert len(measured["load_action_ms"].samples) == 3 * 4
     for kind in load.ACTIONS:
@@ -35,7 +39,7 @@ def test_three_learners_each_run_the_whole_mix():
 
 def test_an_answer_without_its_success_mark_is_an_error(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setitem(load.SUCCESS, "sql", "a mark no answer contains")
-    measured = by_name(load.run(3, learners=2, think_ms=0, ramp_s=0))
+    measured = by_name(load.run(3, learners=2, think_ms=0, ramp_s=0, states=("sqlite",)))
 
     assert measured["load_errors"].value == 2  # the SQL console query of each learner
     assert len(measured["load_sql_ms"].samples) == 2  # still timed
@@ -43,7 +47,7 @@ def test_an_answer_without_its_success_mark_is_an_error(monkeypatch: pytest.Monk
 
 def test_the_deadline_stops_the_run_and_counts_what_was_not_run():
     started = time.monotonic()
-    measured = by_name(load.run(5, learners=2, think_ms=60_000, ramp_s=0, deadline_s=1))
+    measured = by_name(load.run(5, learners=2, think_ms=60_000, ramp_s=0, deadline_s=1, states=("sqlite",)))
 
     assert time.monotonic() - started < 60  # did not wait for the learners' minute-long pauses
     assert measured["load_actions_not_run"].value == 2 * 5

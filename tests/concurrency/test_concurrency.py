@@ -1,0 +1,122 @@
+"""Many requests at once against the served app, with the state in SQLite and in PostgreSQL: no error, no
+request waiting for more than the work queued ahead of it, and /healthz answering within 100 ms all along
+(handlers that touch a database run in the thread pool, never on the event loop)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from served_app import HTMX, HealthWatch, Served, csrf_headers, timed
+from sqlalchemy import func, select
+
+from app.db.exercises import ExerciseProgress
+from app.db.workspaces import Learner, Workspace
+
+LEARNERS = 40
+HEALTHZ_LIMIT_S = 0.1
+SLACK_S = 1.0  # scheduling, connections, the GIL: what a request may wait beyond the work ahead of it
+EXERCISE = "/lessons/01-migration-concepts/exercises/01-add-a-field"
+EXERCISE_CONTEXT = "exercise-01-migration-concepts-01-add-a-field"
+
+
+def all_at_once(calls: list[Callable[[], httpx.Response]]) -> list[tuple[httpx.Response, float]]:
+    """Run every call in its own thread, released together; each answer with its latency."""
+    start = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], httpx.Response]) -> tuple[httpx.Response, float]:
+        start.wait()
+        return timed(call)
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def assert_healthy(watch: HealthWatch) -> None:
+    assert watch.failures == []
+    assert len(watch.timings) >= 5, watch.summary()
+    assert max(watch.timings) < HEALTHZ_LIMIT_S, watch.summary()
+
+
+def test_forty_simultaneous_panel_requests(served: Served, health: Callable[[], HealthWatch]) -> None:
+    learners = [served.learner() for _ in range(LEARNERS)]
+    try:
+        with health() as first_watch:  # 40 first visits at once: 40 workspaces created together
+            opened = all_at_once([lambda c=c: c.get("/playground") for c in learners])
+        assert [a.status_code for a, _ in opened] == [200] * LEARNERS
+        assert all('id="panel-migration"' in a.text for a, _ in opened)
+        assert_healthy(first_watch)
+
+        solo = sorted(timed(lambda c=c: c.get("/panel/playground", headers=HTMX))[1] for c in learners[:5])
+        with health() as watch:
+            answers = all_at_once([lambda c=c: c.get("/panel/playground", headers=HTMX) for c in learners])
+        assert [a.status_code for a, _ in answers] == [200] * LEARNERS
+        assert all('id="panel-migration"' in a.text for a, _ in answers)
+        # The slowest waited for at most all the others' work (two cores), never for a pool timeout.
+        bound = LEARNERS * solo[len(solo) // 2] + SLACK_S
+        assert max(t for _, t in answers) < bound, (max(t for _, t in answers), bound)
+        assert_healthy(watch)
+        with served.app.state.services.state.session() as session:
+            assert session.scalar(select(func.count()).select_from(Workspace)) == LEARNERS
+    finally:
+        for client in learners:
+            client.close()
+
+
+def test_four_tabs_of_a_new_learner_open_the_same_exercise(
+    served: Served, health: Callable[[], HealthWatch]
+) -> None:
+    with served.learner() as alone:  # one tab of another new learner: the work of one first open
+        first, solo = timed(lambda: alone.get(EXERCISE))
+        assert first.status_code == 200, first.text[:2000]
+    with served.learner() as browser:
+        browser.get("/healthz")  # the learner's cookie, as a first page would give it
+        tabs = [httpx.Client(base_url=served.url, cookies=browser.cookies, timeout=60) for _ in range(4)]
+        try:
+            with health() as watch:
+                answers = all_at_once([lambda t=t: t.get(EXERCISE) for t in tabs])
+        finally:
+            for tab in tabs:
+                tab.close()
+    assert [a.status_code for a, _ in answers] == [200] * 4, [a.text[:500] for a, _ in answers]
+    assert all('id="panel-migration"' in a.text for a, _ in answers)
+    assert max(t for _, t in answers) < 4 * solo + SLACK_S  # the tabs wait for one another, no more
+    assert_healthy(watch)
+    with served.app.state.services.state.session() as session:
+        rows = session.scalars(select(Workspace).where(Workspace.context == EXERCISE_CONTEXT)).all()
+        assert len(rows) == 2 and all(row.sandbox_id for row in rows)  # one per learner, both prepared
+        assert session.scalar(select(func.count()).select_from(Learner)) == 2
+        assert session.scalar(select(func.count()).select_from(ExerciseProgress)) == 0  # looking writes none
+
+
+def test_an_action_during_a_long_one_in_another_workspace(
+    served: Served, health: Callable[[], HealthWatch]
+) -> None:
+    with served.learner() as slow, served.learner() as quick:
+        slow_headers = csrf_headers(slow.get("/playground"))
+        quick_headers = csrf_headers(quick.get("/playground"))
+
+        def quick_sql() -> httpx.Response:
+            return quick.post("/panel/playground/sql", data={"sql": "SELECT 1 AS one", "env": "dev"},
+                              headers=quick_headers)
+
+        solo = min(timed(quick_sql)[1] for _ in range(3))
+        long_started = threading.Event()
+
+        def long_sql() -> tuple[httpx.Response, float]:
+            long_started.set()
+            data = {"sql": "SELECT pg_sleep(3)", "env": "dev"}
+            return timed(lambda: slow.post("/panel/playground/sql", data=data, headers=slow_headers))
+
+        with health() as watch, ThreadPoolExecutor(1) as pool:
+            long_run = pool.submit(long_sql)
+            long_started.wait()
+            threading.Event().wait(0.5)  # the long action holds its workspace and a connection by now
+            answer, latency = timed(quick_sql)
+            long_answer, long_latency = long_run.result()
+    assert answer.status_code == 200 and "<table>" in answer.text
+    assert long_answer.status_code == 200 and long_latency >= 3
+    assert latency < solo + 0.5, (latency, solo)  # did not wait for the other workspace's action
+    assert_healthy(watch)
