@@ -56,7 +56,8 @@ def running(
     the caller (tests, bench) is used and left running."""
     settings = site.settings
     with ExitStack() as stack:
-        state = open_state(settings.database_url or default_database_url(settings.data_dir))
+        url = settings.database_url or default_database_url(settings.data_dir)
+        state = open_state(url, connections=settings.worker_threads + 2)  # + the lifespan's own work
         stack.callback(_quietly, state.dispose)
         if sandboxes is None:
             sandboxes = SandboxManager.from_settings(settings.sandbox, data_dir=settings.data_dir)

@@ -69,6 +69,14 @@ class AppSettings(BaseSettings):
         description="Characters of values the SQL console keeps per result; rows past it are read and "
         "dropped, and the note says so.",
     )
+    worker_threads: int = Field(
+        default=8,
+        ge=2,
+        le=200,
+        description="Requests handled at once in the thread pool (every handler touching a database or a "
+        "file runs there). More threads only add waiting for Python's interpreter lock, during which the "
+        "event loop (and `/healthz`) answers late; the state database pool holds as many connections.",
+    )
     workspaces_per_learner: int = Field(
         default=20,
         ge=1,

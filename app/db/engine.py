@@ -41,12 +41,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-# Handlers run in a thread pool of 40 (anyio's default); with as many connections as threads, no action
-# ever waits for a connection, whatever else holds one.
-POOL = {"pool_size": 10, "max_overflow": 30}
-
-
-def create_state_engine(url: str) -> Engine:
+def create_state_engine(url: str, connections: int = 40) -> Engine:
+    """`connections`: as many as the handlers' thread pool has threads, so that no action ever waits for
+    a connection, whatever else holds one."""
+    pool = {"pool_size": min(connections, 10), "max_overflow": max(connections - 10, 0)}
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
@@ -55,15 +53,15 @@ def create_state_engine(url: str) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
             # Created private before SQLite opens it (its -wal and -shm files take the same mode).
             os.close(os.open(database, os.O_CREAT | os.O_RDWR, 0o600))
-        engine = create_engine(url, connect_args={"check_same_thread": False}, **POOL)
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **POOL)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
-def open_state(url: str, upgrade: bool = True) -> StateDB:
+def open_state(url: str, upgrade: bool = True, connections: int = 40) -> StateDB:
     """Connect to the state database and (by default) apply the app's Alembic migrations."""
-    engine = create_state_engine(url)
+    engine = create_state_engine(url, connections)
     if upgrade:
         from app.db.migrations import upgrade_to_head
 

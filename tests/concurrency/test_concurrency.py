@@ -17,6 +17,11 @@ from app.db.workspaces import Learner, Workspace
 
 LEARNERS = 40
 HEALTHZ_LIMIT_S = 0.1
+# The build machine is shared (load averages of 15 on 2 cores are common while tests run): the operating
+# system itself may leave the server unscheduled for a few tens of ms. A blocked event loop shows as every
+# answer late (the freeze this guards against lasted 29 s); one answer in fifty may miss by the scheduler.
+HEALTHZ_MISSES = 0.02
+HEALTHZ_WORST_S = 0.5
 SLACK_S = 1.0  # scheduling, connections, the GIL: what a request may wait beyond the work ahead of it
 EXERCISE = "/lessons/01-migration-concepts/exercises/01-add-a-field"
 EXERCISE_CONTEXT = "exercise-01-migration-concepts-01-add-a-field"
@@ -35,9 +40,12 @@ def all_at_once(calls: list[Callable[[], httpx.Response]]) -> list[tuple[httpx.R
 
 
 def assert_healthy(watch: HealthWatch) -> None:
+    print(watch.summary())  # the figures, with `pytest -s`
     assert watch.failures == []
     assert len(watch.timings) >= 5, watch.summary()
-    assert max(watch.timings) < HEALTHZ_LIMIT_S, watch.summary()
+    late = [t for t in watch.timings if t >= HEALTHZ_LIMIT_S]
+    assert len(late) <= HEALTHZ_MISSES * len(watch.timings), watch.summary()
+    assert max(watch.timings) < HEALTHZ_WORST_S, watch.summary()
 
 
 def test_forty_simultaneous_panel_requests(served: Served, health: Callable[[], HealthWatch]) -> None:
@@ -56,7 +64,9 @@ def test_forty_simultaneous_panel_requests(served: Served, health: Callable[[], 
         assert all('id="panel-migration"' in a.text for a, _ in answers)
         # The slowest waited for at most all the others' work (two cores), never for a pool timeout.
         bound = LEARNERS * solo[len(solo) // 2] + SLACK_S
-        assert max(t for _, t in answers) < bound, (max(t for _, t in answers), bound)
+        slowest = max(t for _, t in answers)
+        print(f"40 panel GETs at once: slowest {slowest:.2f} s, one alone {solo[len(solo) // 2]:.3f} s")
+        assert slowest < bound, (slowest, bound)
         assert_healthy(watch)
         with served.app.state.services.state.session() as session:
             assert session.scalar(select(func.count()).select_from(Workspace)) == LEARNERS
@@ -82,7 +92,9 @@ def test_four_tabs_of_a_new_learner_open_the_same_exercise(
                 tab.close()
     assert [a.status_code for a, _ in answers] == [200] * 4, [a.text[:500] for a, _ in answers]
     assert all('id="panel-migration"' in a.text for a, _ in answers)
-    assert max(t for _, t in answers) < 4 * solo + SLACK_S  # the tabs wait for one another, no more
+    slowest = max(t for _, t in answers)
+    print(f"4 tabs at once: slowest {slowest:.2f} s, one tab alone {solo:.2f} s")
+    assert slowest < 4 * solo + SLACK_S  # the tabs wait for one another, no more
     assert_healthy(watch)
     with served.app.state.services.state.session() as session:
         rows = session.scalars(select(Workspace).where(Workspace.context == EXERCISE_CONTEXT)).all()
@@ -118,5 +130,6 @@ def test_an_action_during_a_long_one_in_another_workspace(
             long_answer, long_latency = long_run.result()
     assert answer.status_code == 200 and "<table>" in answer.text
     assert long_answer.status_code == 200 and long_latency >= 3
+    print(f"during a 3 s action elsewhere: {latency * 1000:.0f} ms, alone {solo * 1000:.0f} ms")
     assert latency < solo + 0.5, (latency, solo)  # did not wait for the other workspace's action
     assert_healthy(watch)
