@@ -9,19 +9,11 @@ from __future__ import annotations
 import psycopg
 
 from app.exercises.model import Migration
+from app.pg_errors import described
 from sandbox.migrate import table
 from sandbox.migrate.history import Migration as EngineMigration
 
-
-def pg_error_text(error: psycopg.Error) -> str:
-    """PostgreSQL's own words, with the SQLSTATE and the position when it gave one."""
-    diag = error.diag
-    text = diag.message_primary or str(error).strip()
-    if diag.sqlstate:
-        text = f"{text} (SQLSTATE {diag.sqlstate})"
-    if diag.statement_position:
-        text += f" at position {diag.statement_position}"
-    return text
+pg_error_text = described  # PostgreSQL's own words, with the SQLSTATE and the position when it gave one
 
 
 def apply_migration(conn: psycopg.Connection, migration: Migration) -> str | None:

@@ -8,6 +8,8 @@ import secrets
 import psycopg
 from psycopg import sql
 
+from app.pg_errors import reason
+
 ROWS_PER_TABLE = 3
 
 COLUMNS = """
@@ -81,8 +83,7 @@ def _seed_table(conn: psycopg.Connection, table_name: str, cols: list[tuple], re
             conn.execute(statement)
             inserted += 1
     except psycopg.Error as exc:
-        reason = (exc.diag.message_primary or str(exc)).strip()
-        return f"  {table_name}: inserted {inserted} rows, then stopped: {reason}"
+        return f"  {table_name}: inserted {inserted} rows, then stopped: {reason(exc)}"
     return f"  {table_name}: inserted {inserted} rows"
 
 

@@ -26,7 +26,7 @@ from app.panel.locks import WorkspaceLocks
 from app.panel.outcomes import migration_outcome, schema_problems
 from app.panel.seed import seed_database
 from app.panel.sql_console import run_sql as run_console_sql
-from app.panel.starter import STARTER_MIGRATION, STARTER_ROWS, STARTER_SCHEMA
+from app.panel.starter import STARTER_MIGRATION, STARTER_SCHEMA, insert_starter_rows
 from app.panel.views import MigrationOutcome, PanelView, SqlError, SqlOutcome, TerminalOutcome
 from sandbox import ENVIRONMENTS
 from sandbox.manager import SandboxManager
@@ -172,7 +172,9 @@ class PanelService:
             commands.migrate_deploy(active.history, sandbox.conninfo(env))
         for env in ENVIRONMENTS:
             with psycopg.connect(sandbox.conninfo(env), autocommit=True) as conn:
-                conn.execute(STARTER_ROWS.encode())
+                failed = insert_starter_rows(conn)
+            if failed is not None:
+                raise AppError(500, "The starter workspace failed", failed)
 
     def _view(self, active: Active, **extra) -> PanelView:
         row = active.row

@@ -7,6 +7,7 @@ import psycopg
 from psycopg import sql as pgsql
 
 from app.panel.views import SqlError, SqlOutcome, TableCount
+from app.pg_errors import reason
 from sandbox.bounded import Bounds, run_script
 
 MAX_ROWS = 200
@@ -46,9 +47,8 @@ def run_sql(
 
 def locate_error(exc: psycopg.Error, text: str, position_in_text: int | None = None) -> SqlError:
     diag = exc.diag
-    message = diag.message_primary or str(exc).strip().splitlines()[0]
     error = SqlError(
-        message=message,
+        message=reason(exc),
         sqlstate=diag.sqlstate or "",
         detail=diag.message_detail or "",
         hint=diag.message_hint or "",

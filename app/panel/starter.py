@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import psycopg
 
+from app.pg_errors import reason
+
 STARTER_SCHEMA = """\
 // schema.prisma: edit the models, then press Create migration.
 datasource db {
@@ -47,5 +49,5 @@ def insert_starter_rows(conn: psycopg.Connection) -> str | None:
     try:
         conn.execute(STARTER_ROWS.encode())
     except psycopg.Error as exc:
-        return (exc.diag.message_primary or str(exc)).strip()
+        return reason(exc)
     return None
