@@ -83,6 +83,7 @@ def _embedded_cluster(data_dir: Path, pg_bin: str | None, max_connections: int) 
 def _supervise(provider: object, stopping: threading.Event) -> None:
     """Restart the cluster when its postmaster dies; the workers rebuild workspaces on demand."""
     from sandbox.providers.embedded import EmbeddedProvider
+    from sandbox.registry import PgRegistry
 
     assert isinstance(provider, EmbeddedProvider)
     while not stopping.wait(SUPERVISE_INTERVAL_S):
@@ -92,6 +93,9 @@ def _supervise(provider: object, stopping: threading.Event) -> None:
         try:
             provider.cluster.stop(wipe=True)
             provider.start()
+            # The workers' managers started with the old cluster and do not start again: the fresh one
+            # needs the workspace registry they create at start.
+            PgRegistry(provider.server_for("shared", create=False), prefix="").ensure()
         except Exception:  # try again next round: a start can fail while the old one is still exiting
             log.exception("restarting the sandbox cluster failed")
 
