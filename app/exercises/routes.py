@@ -75,7 +75,7 @@ def _next_step(request: Request, service: Service, exercise: Exercise) -> tuple[
     if index + 1 < len(siblings):
         following = siblings[index + 1]
         return "Next exercise", following.title, f"/lessons/{following.lesson}/exercises/{following.slug}"
-    _, next_lesson = request.app.state.course.neighbours(exercise.lesson)
+    _, next_lesson = site_of(request).course.neighbours(exercise.lesson)
     if next_lesson is not None:
         return "Next lesson", next_lesson.title, next_lesson.url
     return "Your progress", "the whole course", "/progress"

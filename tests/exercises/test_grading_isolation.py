@@ -164,7 +164,7 @@ def test_a_changed_password_gives_no_login_as_the_grading_role(client, schema, p
     thread.join()
     assert seen, "the grading role was never seen running the migration"
     assert logins == []
-    client.app.state.exercises.dbs.settle()  # runs are dropped in the background
+    client.app.state.services.exercises.dbs.settle()  # runs are dropped in the background
     with psycopg.connect(pg_cluster.admin_conninfo()) as admin:  # and the role is gone afterwards
         assert admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (seen[0],)).fetchone() is None
 
