@@ -64,8 +64,7 @@ def exercise_server(
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("expand-browser"), lessons_dir=repo_root / "lessons", assets="local"
     )
-    app = create_app(settings)
-    app.state.sandboxes = sandboxes
+    app = create_app(settings, sandboxes=sandboxes)
     try:
         with serve(app) as url:
             yield url
