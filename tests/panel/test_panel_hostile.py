@@ -75,7 +75,7 @@ def test_no_sandbox_for_a_page_that_has_none(client, make_panel_app) -> None:
     for context in ("lesson-99-made-up", "exercise-01-migration-concepts-99-nope", "lesson-zz"):
         response = client.get(f"/panel/{context}")
         assert response.status_code == 404 and "There is no sandbox" in response.text, context
-    with client.app.state.db.session() as session:
+    with client.app.state.services.state.session() as session:
         contexts = [w.context for w in session.query(Workspace).all()]
     assert contexts == ["playground"]
     assert client.get("/panel/lesson-01-migration-concepts").status_code == 200  # a real one is fine
