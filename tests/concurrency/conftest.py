@@ -30,8 +30,14 @@ def concurrency_sandboxes(pg_cluster: EmbeddedCluster) -> Iterator[SandboxManage
 
 @pytest.fixture
 def served(
-    tmp_path: Path, repo_root: Path, concurrency_sandboxes: SandboxManager, state_database_url: str
+    tmp_path: Path, repo_root: Path, concurrency_sandboxes: SandboxManager, state_database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Served]:
+    # Every simulated learner comes from 127.0.0.1: the per-address limits (app.guard) would otherwise
+    # turn a class into one hostile client. Here many learners are the point.
+    monkeypatch.setenv("MIGRATION_LAB_NEW_LEARNERS_PER_CLIENT", "10000/minute")
+    monkeypatch.setenv("MIGRATION_LAB_WORKSPACES_PER_CLIENT", "10000/minute")
+    monkeypatch.setenv("MIGRATION_LAB_ACTIONS_PER_CLIENT", "1000")
     settings = Settings(
         data_dir=tmp_path / "data", lessons_dir=repo_root / "lessons", assets="local",
         database_url=state_database_url,
