@@ -47,6 +47,7 @@ def run(n: int) -> list[Measurement]:
                         raise RuntimeError(f"the bench's solved exercise does not pass: {result}")
                     samples = sample_ms(_grading(exercise, solved, dbs), n)
                 measurements.append(Measurement(f"grade_ms ({label})", samples, target="≤ 250 ms median"))
+            dbs.close()
         finally:
             cluster.stop(wipe=True)
     return measurements

@@ -121,6 +121,14 @@ class GradingDatabases:
         with self._pool.connection() as conn:
             yield conn
 
+    def close(self) -> None:
+        """Settle, then close the admin pool (before the server stops: the pool would keep reconnecting)."""
+        self.settle()
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+
     def settle(self) -> None:
         """Wait for the runs being dropped in the background and drop the spare ones (tests, `lessons
         check`, shutting down)."""

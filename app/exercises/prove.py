@@ -194,16 +194,21 @@ def prove_exercise(dbs: GradingDatabases, exercise: Exercise) -> list[Problem]:
 def _grading_databases(admin_conninfo: str | None) -> Iterator[GradingDatabases]:
     if admin_conninfo:
         dbs = GradingDatabases(admin_conninfo)
-        yield dbs
+        try:
+            yield dbs
+        finally:
+            dbs.close()
         return
     from sandbox.cluster import EmbeddedCluster
 
     with tempfile.TemporaryDirectory(prefix="migration-lab-check-") as tmp:
         cluster = EmbeddedCluster.create(Path(tmp), name="lessons-check")
         cluster.start()
+        dbs = GradingDatabases(cluster.admin_conninfo())
         try:
-            yield GradingDatabases(cluster.admin_conninfo())
+            yield dbs
         finally:
+            dbs.close()
             cluster.stop(wipe=True)
 
 

@@ -22,6 +22,7 @@ def grading_dbs(pg_cluster) -> Iterator[GradingDatabases]:
     dbs = GradingDatabases(pg_cluster.admin_conninfo())
     yield dbs
     dbs.drop_all()
+    dbs.close()
 
 
 @pytest.fixture(scope="session")

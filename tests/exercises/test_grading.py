@@ -256,6 +256,7 @@ def test_a_spare_run_is_prepared_in_the_background_and_handed_out_once(exercises
 
     templates = grading_dbs.ensure_templates(exercises[RENAME])
     key = (*templates.values(), None)
+    grading_dbs.settle()  # the gradings of earlier tests left a spare for these templates
     with grading_dbs.run(spare_for=key) as first:
         assert first.prepared == []
     deadline = time.monotonic() + 20

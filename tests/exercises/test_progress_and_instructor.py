@@ -32,7 +32,7 @@ def test_home_shows_progress_per_lesson_and_continue_goes_to_the_next_unfinished
     client.get("/lessons/01-migration-concepts")
     page = home(client)
     assert page.select_one("[data-lesson='01-migration-concepts'] [data-progress]").text == (
-        "0 of 2 exercises passed"
+        "0 of 3 exercises passed"
     )
     assert page.select_one(".hero-actions a")["href"] == FIRST_EXERCISE
 
@@ -55,7 +55,7 @@ def test_the_resume_link_continues_as_the_same_learner_on_another_device(client,
         response = other_device.get(path)
         assert response.status_code == 200 and response.url.path == FIRST_EXERCISE
         label = home(other_device).select_one("[data-lesson='01-migration-concepts'] [data-progress]").text
-        assert label == "0 of 2 exercises passed"
+        assert label == "0 of 3 exercises passed"
         assert other_device.get("/resume/forged-token").status_code == 404
 
 
