@@ -312,7 +312,10 @@ class GradingDatabases:
                 (PREFIX,),
             ).fetchall()
             for (name,) in rows:
-                admin.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(_ident(name)))
+                try:
+                    admin.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(_ident(name)))
+                except psycopg.errors.InvalidCatalogName:
+                    continue  # dropped meanwhile (another process's background drop)
                 admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_ident(name)))
             roles = admin.execute(
                 "SELECT rolname FROM pg_catalog.pg_roles WHERE pg_catalog.starts_with(rolname, %s)",
