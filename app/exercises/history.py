@@ -33,6 +33,13 @@ def apply_migration(conn: psycopg.Connection, migration: Migration) -> str | Non
     return None
 
 
+def record_resolved(conn: psycopg.Connection, migration: Migration) -> None:
+    """Record a migration as `migrate resolve --applied` does: finished, no step run."""
+    if not table.has_table(conn):
+        table.create_table(conn)
+    table.mark_applied(conn, migration.name, EngineMigration(migration.name, migration.sql).checksum)
+
+
 def applied_migrations(conn: psycopg.Connection) -> list[dict]:
     """Rows of `_prisma_migrations` in the order they were started; empty when the table is missing."""
     return [
@@ -43,6 +50,7 @@ def applied_migrations(conn: psycopg.Connection) -> list[dict]:
             "finished_at": r.finished_at,
             "rolled_back_at": r.rolled_back_at,
             "logs": r.logs,
+            "applied_steps_count": r.applied_steps_count,
         }
         for r in table.list_records(conn)
     ]
