@@ -94,6 +94,8 @@ def served(workers: int) -> Iterator[str]:
         "MIGRATION_LAB_DATA_DIR": str(root / "data"),
         "MIGRATION_LAB_ASSETS": "local",
         "MIGRATION_LAB_SANDBOX_PREFIX": "bwork",
+        # A class: one workspace per learner (their playground) and the warm pool.
+        "MIGRATION_LAB_MAX_WORKSPACES": str(max(CLASS_LEARNERS, SATURATE_LEARNERS) + 60),
     }
     env.pop("MIGRATION_LAB_DATABASE_URL", None)
     command = [sys.executable, "-m", "app.cli", "serve", "--workers", str(workers), "--port", str(port)]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 SCRIPT_LOCATION = Path(__file__).parent / "alembic"
 
@@ -24,5 +24,9 @@ def alembic_config(engine: Engine | None = None) -> Config:
 def upgrade_to_head(engine: Engine) -> None:
     config = alembic_config(engine)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together on one state database: one migrates, the others wait here and
+            # then find the schema at head (PostgreSQL's DDL is transactional, the lock ends with it).
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('migration_lab_state_schema'))"))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -124,6 +124,7 @@ def stack() -> Iterator[tuple[str, dict[str, str], list[str]]]:
     finally:
         subprocess.run([*command, "down", "-v", "--remove-orphans", "--rmi", "local"], env=env, cwd=REPO,
                        capture_output=True, timeout=300)  # fmt: skip
+        subprocess.run(["docker", "rmi", "-f", env["APP_IMAGE"]], capture_output=True, timeout=120)
         shutil.rmtree(REPO / "build", ignore_errors=True)
         for wheel in (REPO / "wheels").glob("*.whl"):
             wheel.unlink()
