@@ -202,8 +202,12 @@ def test_terminal_follows_output_and_remembers_commands_backups_ask_first(
             arg=page.locator("#terminal-output .terminal-entry").count(),
         )
     output = page.locator("#terminal-output")
-    at_bottom = output.evaluate("o => o.scrollHeight - o.scrollTop - o.clientHeight")
-    assert at_bottom < 4, "the terminal does not show its newest output"
+    # The panel scrolls once htmx has settled the new entry: wait for that moment, not a fixed one.
+    page.wait_for_function(
+        "() => { const o = document.querySelector('#terminal-output');"
+        " return o.scrollHeight - o.scrollTop - o.clientHeight < 4; }",
+        timeout=5_000,
+    )
     assert output.evaluate("o => o.scrollHeight > o.clientHeight")  # there was something to follow
     command.press("ArrowUp")
     assert command.input_value() == "help"
