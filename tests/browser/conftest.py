@@ -105,3 +105,19 @@ def new_page(browser, request: pytest.FixtureRequest) -> Iterator[Callable[..., 
 @pytest.fixture
 def page(new_page: Callable[..., object]) -> object:
     return new_page()
+
+
+@contextmanager
+def served_course(data_dir: Path, lessons_dir: Path, cluster: object, prefix: str) -> Iterator[str]:
+    """The app over the test cluster (its own sandbox prefix, no warm pool), served on 127.0.0.1."""
+    from sandbox.config import SandboxSettings
+    from sandbox.manager import SandboxManager
+
+    sandboxes = SandboxManager.over_cluster(cluster, SandboxSettings(pool_size=0, sandbox_prefix=prefix))  # type: ignore[arg-type]
+    sandboxes.start(background=False)
+    settings = Settings(data_dir=data_dir, lessons_dir=lessons_dir, assets="local")
+    try:
+        with serve(create_app(settings, sandboxes=sandboxes)) as url:
+            yield url
+    finally:
+        sandboxes.stop()

@@ -8,12 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.main import create_app
-from app.settings import Settings
 from sandbox.cluster import EmbeddedCluster
-from sandbox.config import SandboxSettings
-from sandbox.manager import SandboxManager
-from tests.browser.conftest import serve
+from tests.browser.conftest import served_course
 
 EXERCISE = "/lessons/02-creating-migrations/exercises/03-deploy-in-order"
 pytestmark = pytest.mark.browser
@@ -23,16 +19,9 @@ pytestmark = pytest.mark.browser
 def exercise_server(
     tmp_path_factory: pytest.TempPathFactory, repo_root: Path, pg_cluster: EmbeddedCluster
 ) -> Iterator[str]:
-    sandboxes = SandboxManager.over_cluster(pg_cluster, SandboxSettings(pool_size=0, sandbox_prefix="tbex"))
-    sandboxes.start(background=False)
     data_dir = tmp_path_factory.mktemp("exercise-browser")
-    settings = Settings(data_dir=data_dir, lessons_dir=repo_root / "lessons", assets="local")
-    app = create_app(settings, sandboxes=sandboxes)
-    try:
-        with serve(app) as url:
-            yield url
-    finally:
-        sandboxes.stop()
+    with served_course(data_dir, repo_root / "lessons", pg_cluster, "tbex") as url:
+        yield url
 
 
 def test_solve_the_deploy_exercise_and_see_every_check_pass(page, exercise_server):

@@ -10,12 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app.main import create_app
-from app.settings import Settings
 from sandbox.cluster import EmbeddedCluster
-from sandbox.config import SandboxSettings
-from sandbox.manager import SandboxManager
-from tests.browser.conftest import serve
+from tests.browser.conftest import served_course
 
 EXERCISE = "/lessons/04-locks-and-downtime/exercises/01-add-a-column-behind-a-report"
 pytestmark = pytest.mark.browser
@@ -25,17 +21,9 @@ pytestmark = pytest.mark.browser
 def exercise_server(
     tmp_path_factory: pytest.TempPathFactory, repo_root: Path, pg_cluster: EmbeddedCluster
 ) -> Iterator[str]:
-    sandboxes = SandboxManager.over_cluster(pg_cluster, SandboxSettings(pool_size=0, sandbox_prefix="tblk"))
-    sandboxes.start(background=False)
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("locks-browser"), lessons_dir=repo_root / "lessons", assets="local"
-    )
-    app = create_app(settings, sandboxes=sandboxes)
-    try:
-        with serve(app) as url:
-            yield url
-    finally:
-        sandboxes.stop()
+    data_dir = tmp_path_factory.mktemp("locks-browser")
+    with served_course(data_dir, repo_root / "lessons", pg_cluster, "tblk") as url:
+        yield url
 
 
 def test_add_a_column_behind_a_report_with_a_lock_timeout(page, exercise_server):

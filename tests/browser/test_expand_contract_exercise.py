@@ -11,12 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from app.main import create_app
-from app.settings import Settings
 from sandbox.cluster import EmbeddedCluster
-from sandbox.config import SandboxSettings
-from sandbox.manager import SandboxManager
-from tests.browser.conftest import serve
+from tests.browser.conftest import served_course
 
 EXERCISE = "/lessons/07-expand-and-contract/exercises/01-expand-a-rename"
 pytestmark = pytest.mark.browser
@@ -59,17 +55,9 @@ END $$;
 def exercise_server(
     tmp_path_factory: pytest.TempPathFactory, repo_root: Path, pg_cluster: EmbeddedCluster
 ) -> Iterator[str]:
-    sandboxes = SandboxManager.over_cluster(pg_cluster, SandboxSettings(pool_size=0, sandbox_prefix="tbec"))
-    sandboxes.start(background=False)
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("expand-browser"), lessons_dir=repo_root / "lessons", assets="local"
-    )
-    app = create_app(settings, sandboxes=sandboxes)
-    try:
-        with serve(app) as url:
-            yield url
-    finally:
-        sandboxes.stop()
+    data_dir = tmp_path_factory.mktemp("expand-browser")
+    with served_course(data_dir, repo_root / "lessons", pg_cluster, "tbec") as url:
+        yield url
 
 
 def create_only(page, name: str, sql: str) -> None:
