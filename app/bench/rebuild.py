@@ -21,7 +21,7 @@ TARGET = "p95 <= 1 s per action (a short wait)"
 
 
 def run(n: int) -> list[Measurement]:
-    from app.db.workspaces import Workspace
+    from app.db.workspaces import SavedWorkspace
 
     with learner_on_playground("rebuild") as learner:
         app, client, headers, sandboxes = learner.app, learner.client, learner.headers, learner.sandboxes
@@ -34,7 +34,7 @@ def run(n: int) -> list[Measurement]:
 
         def sandbox_id(context: str) -> str:
             with app.state.services.state.session() as session:
-                found = session.query(Workspace).filter_by(context=context).one().sandbox_id
+                found = session.query(SavedWorkspace).filter_by(context=context).one().sandbox_id
                 assert found
                 return found
 

@@ -19,11 +19,12 @@ class Learner(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    workspaces: Mapped[list[Workspace]] = relationship(back_populates="learner")
+    workspaces: Mapped[list[SavedWorkspace]] = relationship(back_populates="learner")
 
 
-class Workspace(Base):
-    """One learner's sandbox in one context (`playground`, `lesson-<slug>`, `exercise-<id>`)."""
+class SavedWorkspace(Base):
+    """What the app saves of one learner's workspace in one context (`playground`, `lesson-<slug>`,
+    `exercise-<id>`): enough to rebuild its live databases, which are the sandbox library's `Workspace`."""
 
     __tablename__ = "workspaces"
     __table_args__ = (UniqueConstraint("learner_id", "context"),)
@@ -62,7 +63,7 @@ class WorkspaceMigration(Base):
     checksum: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    workspace: Mapped[Workspace] = relationship(back_populates="migrations")
+    workspace: Mapped[SavedWorkspace] = relationship(back_populates="migrations")
 
 
 class EnvMigration(Base):
@@ -83,7 +84,7 @@ class EnvMigration(Base):
     logs: Mapped[str | None] = mapped_column(Text, nullable=True)
     applied_steps_count: Mapped[int] = mapped_column(Integer, default=0)
 
-    workspace: Mapped[Workspace] = relationship(back_populates="env_records")
+    workspace: Mapped[SavedWorkspace] = relationship(back_populates="env_records")
 
 
 class Backup(Base):
@@ -100,4 +101,4 @@ class Backup(Base):
     applied: Mapped[str] = mapped_column(Text, default="")
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    workspace: Mapped[Workspace] = relationship(back_populates="backups")
+    workspace: Mapped[SavedWorkspace] = relationship(back_populates="backups")

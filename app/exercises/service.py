@@ -19,7 +19,7 @@ from app.db import StateDB
 from app.db.base import utcnow
 from app.db.exercises import ContentProblemLog, ExerciseAttempt, ExerciseProgress
 from app.db.upsert import insert_missing
-from app.db.workspaces import Workspace
+from app.db.workspaces import SavedWorkspace
 from app.errors import AppError
 from app.exercises.content import ExerciseCatalog as ExerciseCatalog
 from app.exercises.content import context_of as context_of
@@ -245,5 +245,5 @@ def locked_quizzes(exercise: Exercise, tried: dict[str, list[str]]) -> dict[str,
     return locked
 
 
-def exercise_history(row: Workspace) -> list[Migration]:
+def exercise_history(row: SavedWorkspace) -> list[Migration]:
     return [Migration(m.name, m.sql) for m in row.migrations]

@@ -7,7 +7,7 @@ import logging
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from app.db.workspaces import Workspace
+from app.db.workspaces import SavedWorkspace
 from app.exercises.content import ExerciseCatalog, context_of
 from app.exercises.databases import ContentError, GradingDatabases
 from app.panel.rebuild import StartTemplate
@@ -29,7 +29,7 @@ class ExerciseStarts:
         self.catalog = catalog
         self.dbs = dbs
 
-    def templates_for(self, workspace: Workspace) -> dict[str, StartTemplate] | None:
+    def templates_for(self, workspace: SavedWorkspace) -> dict[str, StartTemplate] | None:
         """Where a rebuilt exercise workspace's environments start: the exercise's seeded start
         templates (None for other contexts; none when the exercise is gone or its start does not run)."""
         if not workspace.context.startswith("exercise-"):

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from app.db.workspaces import Workspace
+from app.db.workspaces import SavedWorkspace
+from sandbox import Workspace
 from sandbox.migrate.history import MemoryHistory
-from sandbox.workspace import Workspace as Sandbox
 
 
 @dataclass
@@ -16,8 +16,8 @@ class Active:
     """One action's hold on a workspace: its saved row, its databases and its history."""
 
     session: Session
-    row: Workspace
-    sandbox: Sandbox
+    row: SavedWorkspace
+    sandbox: Workspace
     history: MemoryHistory
     rebuilt: bool = False
     rebuild_note: str = ""

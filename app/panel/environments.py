@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import psycopg
 from sqlalchemy.orm import Session
 
-from app.db.workspaces import ENVIRONMENTS, EnvMigration, Workspace
+from app.db.workspaces import ENVIRONMENTS, EnvMigration, SavedWorkspace
 from app.panel import failure, store
 from app.panel.db_errors import learner_caused, unreadable
 from app.panel.drift import drift_lines
@@ -19,11 +19,11 @@ from app.panel.rebuild import StartTemplate as StartTemplate
 from app.panel.rebuild import rebuild as rebuild
 from app.panel.sql_console import table_counts
 from app.panel.views import EnvCard, MigrationRow, MigrationState, TableCount
+from sandbox import Workspace
 from sandbox.migrate import table
 from sandbox.migrate.commands import CommandResult, migrate_status
 from sandbox.migrate.history import MemoryHistory, Migration
 from sandbox.migrate.table import MigrationRecord
-from sandbox.workspace import Workspace as Sandbox
 
 READ_TIMEOUT = "SET statement_timeout = '2s'"
 STATUS_HINTS = ("To apply migrations", "During development", "Read more", "The failed migration(s) can")
@@ -38,7 +38,7 @@ class EnvSnapshot:
     error: str = ""  # the environment could not be read (SQL run there broke what the panel reads)
 
 
-def read(sandbox: Sandbox, history: list[Migration] | None = None) -> dict[str, EnvSnapshot]:
+def read(sandbox: Workspace, history: list[Migration] | None = None) -> dict[str, EnvSnapshot]:
     """Each environment's `_prisma_migrations` rows and tables with row counts, and with `history` its
     `migrate status`, one connection each (new connections are most of a panel view's cost)."""
     snapshots = {}
@@ -60,7 +60,7 @@ def read(sandbox: Sandbox, history: list[Migration] | None = None) -> dict[str, 
 
 
 def _drift(
-    conn: psycopg.Connection, sandbox: Sandbox, history: list[Migration], records: list[MigrationRecord]
+    conn: psycopg.Connection, sandbox: Workspace, history: list[Migration], records: list[MigrationRecord]
 ) -> list[str] | None:
     """Drift against the migrations this database records as applied; not computed while one of them
     failed half-way (its card already says so) or is unknown to the history."""
@@ -74,7 +74,7 @@ def _drift(
 
 
 def sync(
-    session: Session, workspace: Workspace, sandbox: Sandbox, history: list[Migration] | None = None
+    session: Session, workspace: SavedWorkspace, sandbox: Workspace, history: list[Migration] | None = None
 ) -> dict[str, EnvSnapshot]:
     """Read every environment (with `history`, its status too) and mirror what it applied into the saved
     state."""
@@ -83,7 +83,7 @@ def sync(
     return snapshots
 
 
-def save(session: Session, workspace: Workspace, snapshots: dict[str, EnvSnapshot]) -> None:
+def save(session: Session, workspace: SavedWorkspace, snapshots: dict[str, EnvSnapshot]) -> None:
     """Mirror what each environment applied into the saved state (written only when it changed)."""
     for env, snapshot in snapshots.items():
         if snapshot.error:
@@ -115,7 +115,7 @@ def migration_state(records: list[MigrationRecord | EnvMigration], checksum: str
     return "rolled back" if records else "pending"
 
 
-def history_rows(workspace: Workspace) -> list[MigrationRow]:
+def history_rows(workspace: SavedWorkspace) -> list[MigrationRow]:
     """Each migration's state in each environment, from the saved (just synced) records."""
     by_env = {env: store.records_of(workspace, env) for env in ENVIRONMENTS}
     rows = []
@@ -140,7 +140,7 @@ def history_rows(workspace: Workspace) -> list[MigrationRow]:
 
 
 def env_cards(
-    workspace: Workspace, sandbox: Sandbox, history: list[Migration], snapshots: dict[str, EnvSnapshot]
+    workspace: SavedWorkspace, sandbox: Workspace, history: list[Migration], snapshots: dict[str, EnvSnapshot]
 ) -> list[EnvCard]:
     cards = []
     for env in ENVIRONMENTS:

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql as pgsql
 
-from app.db.workspaces import ENVIRONMENTS, EnvMigration, Workspace
+from app.db.workspaces import ENVIRONMENTS, EnvMigration, SavedWorkspace
 from app.panel import store
 from app.panel.starter import insert_starter_rows, starter_migration
+from sandbox import Workspace
 from sandbox.migrate import table
 from sandbox.migrate.table import ApplyError
 from sandbox.providers.base import SandboxError
-from sandbox.workspace import Workspace as Sandbox
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class StartTemplate:
 
 # Where a workspace's environments start: None when like the playground (the starter migration and
 # rows), else env -> template (an environment without one comes back without seed rows).
-StartSource = Callable[[Workspace], "dict[str, StartTemplate] | None"]
+StartSource = Callable[[SavedWorkspace], "dict[str, StartTemplate] | None"]
 
 
 @dataclass
@@ -70,7 +70,7 @@ def _names(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def rebuild(workspace: Workspace, sandbox: Sandbox, start: StartSource | None = None) -> RebuildReport:
+def rebuild(workspace: SavedWorkspace, sandbox: Workspace, start: StartSource | None = None) -> RebuildReport:
     """Bring each (empty, just rebuilt) environment back to its saved `_prisma_migrations` rows, which
     are restored as they were (applied, failed and rolled-back history unchanged), with its seed rows."""
     templates = start(workspace) if start is not None else None
@@ -87,7 +87,7 @@ def rebuild(workspace: Workspace, sandbox: Sandbox, start: StartSource | None = 
 
 class _EnvRebuild:
     def __init__(
-        self, sandbox: Sandbox, env: str, records: list[EnvMigration], sources: dict[str, str],
+        self, sandbox: Workspace, env: str, records: list[EnvMigration], sources: dict[str, str],
         report: RebuildReport,
     ) -> None:
         self.sandbox, self.env, self.records = sandbox, env, records

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
+from sandbox import Workspace
 from sandbox.migrate import table
 from sandbox.migrate.history import Migration
 from sandbox.risk import (
@@ -24,7 +25,6 @@ from sandbox.risk import (
     run_with_traffic,
     trace,
 )
-from sandbox.workspace import Workspace
 
 # The application the playground's starter schema runs: the Risk view shows which queries a change breaks.
 PLAYGROUND_APP: dict[str, list[AppQuery]] = {

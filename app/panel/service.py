@@ -16,7 +16,7 @@ import psycopg
 from sqlalchemy.orm import Session
 
 from app.db import StateDB
-from app.db.workspaces import Workspace
+from app.db.workspaces import SavedWorkspace
 from app.errors import AppError
 from app.panel import environments, failure, risk, store
 from app.panel.active import Active
@@ -67,7 +67,7 @@ class PanelService:
 
     # -- holding a workspace -----------------------------------------------------------------------
 
-    def _find_or_create(self, session: Session, learner_id: str, context: str) -> Workspace:
+    def _find_or_create(self, session: Session, learner_id: str, context: str) -> SavedWorkspace:
         """Under the workspace's lock, so no other tab creates the same workspace meanwhile."""
         row = store.find_workspace(session, learner_id, context)
         if row is not None:
@@ -116,7 +116,7 @@ class PanelService:
         up = self.sandboxes.recover()
         return SandboxRestarted(up, restarted=self.sandboxes.restarts > before)
 
-    def _open(self, session: Session, row: Workspace) -> Active:
+    def _open(self, session: Session, row: SavedWorkspace) -> Active:
         """The workspace's databases; when the server is gone, it is restarted (when this process owns
         it) and the workspace rebuilt, within this same request."""
         if not self.sandboxes.alive():
@@ -134,7 +134,7 @@ class PanelService:
         except (psycopg.OperationalError, SandboxError) as exc:
             raise AppError(503, "The sandbox is not available", str(exc).strip()) from exc
 
-    def _open_once(self, session: Session, row: Workspace) -> Active:
+    def _open_once(self, session: Session, row: SavedWorkspace) -> Active:
         if row.sandbox_id is None:
             sandbox = self.sandboxes.create_workspace()
             # Loaded before the assignment, so that no autoflush writes it (and takes the SQLite
@@ -148,7 +148,7 @@ class PanelService:
         note = environments.rebuild(row, sandbox, self.start_source).message() if rebuilt else ""
         return Active(session, row, sandbox, self._history(session, row), rebuilt=rebuilt, rebuild_note=note)
 
-    def _history(self, session: Session, row: Workspace) -> MemoryHistory:
+    def _history(self, session: Session, row: SavedWorkspace) -> MemoryHistory:
         def persist(migration) -> None:
             store.add_migration(session, row, migration)
             session.commit()  # before the migration is applied (see _hold)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
 from app.db.upsert import insert_missing
-from app.db.workspaces import Backup, EnvMigration, Learner, Workspace, WorkspaceMigration
+from app.db.workspaces import Backup, EnvMigration, Learner, SavedWorkspace, WorkspaceMigration
 from app.panel.views import BackupView
 from sandbox.migrate.history import Migration
 from sandbox.migrate.table import MigrationRecord
@@ -39,31 +39,32 @@ def touch_learner(session: Session, learner_id: str) -> Learner:
     return learner
 
 
-def find_workspace(session: Session, learner_id: str, context: str) -> Workspace | None:
+def find_workspace(session: Session, learner_id: str, context: str) -> SavedWorkspace | None:
     return session.scalar(
-        select(Workspace).where(Workspace.learner_id == learner_id, Workspace.context == context)
+        select(SavedWorkspace)
+        .where(SavedWorkspace.learner_id == learner_id, SavedWorkspace.context == context)
     )
 
 
 def create_workspace(
     session: Session, learner_id: str, context: str, schema_text: str, limit: int
-) -> Workspace:
+) -> SavedWorkspace:
     touch_learner(session, learner_id)
-    owned = select(func.count()).select_from(Workspace).where(Workspace.learner_id == learner_id)
+    owned = select(func.count()).select_from(SavedWorkspace).where(SavedWorkspace.learner_id == learner_id)
     count = session.scalar(owned)
     if (count or 0) >= limit:
         raise WorkspaceLimitReached(limit)
-    workspace = Workspace(learner_id=learner_id, context=context, schema_text=schema_text)
+    workspace = SavedWorkspace(learner_id=learner_id, context=context, schema_text=schema_text)
     session.add(workspace)
     session.flush()
     return workspace
 
 
-def history_of(workspace: Workspace) -> list[Migration]:
+def history_of(workspace: SavedWorkspace) -> list[Migration]:
     return [Migration(m.name, m.sql) for m in workspace.migrations]
 
 
-def add_migration(session: Session, workspace: Workspace, migration: Migration) -> None:
+def add_migration(session: Session, workspace: SavedWorkspace, migration: Migration) -> None:
     session.add(
         WorkspaceMigration(
             workspace_id=workspace.id, name=migration.name, sql=migration.sql, checksum=migration.checksum
@@ -71,7 +72,7 @@ def add_migration(session: Session, workspace: Workspace, migration: Migration) 
     )
 
 
-def remove_migration(session: Session, workspace: Workspace, name: str) -> None:
+def remove_migration(session: Session, workspace: SavedWorkspace, name: str) -> None:
     for row in list(workspace.migrations):
         if row.name == name:
             workspace.migrations.remove(row)
@@ -80,7 +81,7 @@ def remove_migration(session: Session, workspace: Workspace, name: str) -> None:
     session.flush()
 
 
-def edit_migration(workspace: Workspace, name: str, sql: str) -> None:
+def edit_migration(workspace: SavedWorkspace, name: str, sql: str) -> None:
     for row in workspace.migrations:
         if row.name == name:
             row.sql = sql
@@ -89,12 +90,12 @@ def edit_migration(workspace: Workspace, name: str, sql: str) -> None:
     raise KeyError(name)
 
 
-def records_of(workspace: Workspace, env: str) -> list[EnvMigration]:
+def records_of(workspace: SavedWorkspace, env: str) -> list[EnvMigration]:
     return [r for r in workspace.env_records if r.env == env]
 
 
 def save_env_records(
-    session: Session, workspace: Workspace, env: str, records: Iterable[MigrationRecord]
+    session: Session, workspace: SavedWorkspace, env: str, records: Iterable[MigrationRecord]
 ) -> None:
     """Mirror an environment's `_prisma_migrations` so a rebuilt database gets the same history."""
     for old in records_of(workspace, env):
@@ -116,7 +117,7 @@ def save_env_records(
         )
 
 
-def add_backup(workspace: Workspace, env: str, label: str, snapshot: str, applied: list[str]) -> Backup:
+def add_backup(workspace: SavedWorkspace, env: str, label: str, snapshot: str, applied: list[str]) -> Backup:
     backup = Backup(env=env, label=label, snapshot=snapshot, applied=json.dumps(applied))
     workspace.backups.append(backup)
     return backup

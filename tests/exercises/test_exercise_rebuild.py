@@ -8,7 +8,7 @@ import psycopg
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
-from app.db.workspaces import Workspace
+from app.db.workspaces import SavedWorkspace
 from app.identity import COOKIE_NAME
 from sandbox.migrate import table
 from tests.exercises.app_helpers import Learner, results
@@ -20,7 +20,7 @@ ENVS = ("dev", "staging", "prod")
 
 def sandbox_id_of(client: TestClient, context: str) -> str:
     with client.app.state.services.state.session() as session:
-        sandbox_id = session.query(Workspace).filter_by(context=context).one().sandbox_id
+        sandbox_id = session.query(SavedWorkspace).filter_by(context=context).one().sandbox_id
     assert sandbox_id
     return sandbox_id
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from panel_helpers import SCHEMA_WITH_BIO, Panel, soup, text
 
-from app.db.workspaces import Workspace
+from app.db.workspaces import SavedWorkspace
 from sandbox.manager import SandboxManager
 
 BREAKS = {
@@ -76,7 +76,7 @@ def test_no_sandbox_for_a_page_that_has_none(client, make_panel_app) -> None:
         response = client.get(f"/panel/{context}")
         assert response.status_code == 404 and "There is no sandbox" in response.text, context
     with client.app.state.services.state.session() as session:
-        contexts = [w.context for w in session.query(Workspace).all()]
+        contexts = [w.context for w in session.query(SavedWorkspace).all()]
     assert contexts == ["playground"]
     assert client.get("/panel/lesson-01-migration-concepts").status_code == 200  # a real one is fine
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from panel_helpers import SCHEMA_WITH_BIO, Panel, states, text
 
-from app.db.workspaces import Workspace
+from app.db.workspaces import SavedWorkspace
 from app.identity import COOKIE_NAME
 
 
@@ -22,7 +22,7 @@ def test_a_restart_with_lost_databases_rebuilds_them_from_the_saved_state(
         panel.deploy("staging")
         cookie = client.cookies.get(COOKIE_NAME)
         with client.app.state.services.state.session() as session:
-            sandbox_id = session.query(Workspace).one().sandbox_id
+            sandbox_id = session.query(SavedWorkspace).one().sandbox_id
     sandboxes.drop_workspace(sandbox_id)  # as the reaper, or a wiped cluster after a restart, would
 
     with TestClient(make_panel_app(data_dir=data)) as client:

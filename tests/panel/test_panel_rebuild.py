@@ -9,7 +9,7 @@ import psycopg
 from fastapi.testclient import TestClient
 from panel_helpers import SCHEMA_WITH_BIO, Panel, states, text
 
-from app.db.workspaces import EnvMigration, Workspace
+from app.db.workspaces import EnvMigration, SavedWorkspace
 from app.identity import COOKIE_NAME
 from app.panel import starter
 from sandbox.manager import SandboxManager
@@ -23,7 +23,7 @@ SCHEMA_WITH_AGE = SCHEMA_WITH_BIO.replace("  bio   String?\n", "  age   Int\n")
 
 def sandbox_id_of(client: TestClient) -> str:
     with client.app.state.services.state.session() as session:
-        sandbox_id = session.query(Workspace).one().sandbox_id
+        sandbox_id = session.query(SavedWorkspace).one().sandbox_id
     assert sandbox_id
     return sandbox_id
 

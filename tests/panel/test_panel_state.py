@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, inspect
 
 from app.db import Base, default_database_url, open_state
-from app.db.workspaces import Learner, Workspace, WorkspaceMigration
+from app.db.workspaces import Learner, SavedWorkspace, WorkspaceMigration
 
 OWN_TABLES = {"learners", "workspaces", "workspace_migrations", "env_migrations", "backups"}
 
@@ -57,7 +57,7 @@ def test_opening_twice_is_idempotent_and_keeps_rows(state_url: str) -> None:
     with state.session() as session:
         session.add(Learner(id="a" * 32))
         session.flush()
-        workspace = Workspace(learner_id="a" * 32, context="playground", schema_text="model A {}")
+        workspace = SavedWorkspace(learner_id="a" * 32, context="playground", schema_text="model A {}")
         session.add(workspace)
         session.flush()
         session.add(
@@ -66,7 +66,7 @@ def test_opening_twice_is_idempotent_and_keeps_rows(state_url: str) -> None:
     state.dispose()
     again = open_state(state_url)
     with again.session() as session:
-        [workspace] = session.query(Workspace).all()
+        [workspace] = session.query(SavedWorkspace).all()
         assert workspace.schema_text == "model A {}"
         assert [m.name for m in workspace.migrations] == ["1_init"]
         assert workspace.created_at.tzinfo is not None
