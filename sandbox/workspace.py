@@ -9,7 +9,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 import psycopg
@@ -69,6 +69,11 @@ class Workspace:
 
     def url(self, env: str) -> str:
         return self.server.url(self.role, self.password, self.dbname(env))
+
+    def reading(self, env: str) -> AbstractContextManager[psycopg.Connection]:
+        """An autocommit connection as the workspace role for the platform's own reads (panel views),
+        usually one kept open from an earlier read (sandbox.warm): never for learner SQL."""
+        return self.server.warm.connection(self.conninfo(env))
 
     def admin_conninfo(self, env: str) -> str:
         """Superuser (or admin) access to an environment: backups and operations only, never learner SQL."""

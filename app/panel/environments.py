@@ -44,7 +44,7 @@ def read(sandbox: Workspace, history: list[Migration] | None = None) -> dict[str
     snapshots = {}
     for env in ENVIRONMENTS:
         try:
-            with psycopg.connect(sandbox.conninfo(env), autocommit=True) as conn:
+            with sandbox.reading(env) as conn:
                 # A learner's row-level-security policy or a view in place of a table can make reading
                 # slow or fail: the panel then says so on that environment's card instead of failing.
                 conn.execute(READ_TIMEOUT)

@@ -271,15 +271,16 @@ class PanelService:
                     "becomes the folder name <timestamp>_add_email.",
                 )
             sandbox = active.sandbox
-            result = commands.migrate_dev(
-                active.history,
-                sandbox.conninfo("dev"),
-                sandbox.conninfo("shadow"),
-                schema,
-                name=name,
-                create_only=create_only,
-                accept_data_loss=accept_data_loss,
-            )
+            with sandbox.reading("dev") as dev, sandbox.reading("shadow") as shadow:
+                result = commands.migrate_dev(
+                    active.history,
+                    dev,
+                    shadow,
+                    schema,
+                    name=name,
+                    create_only=create_only,
+                    accept_data_loss=accept_data_loss,
+                )
             return self._view(active), migration_outcome(result, create_only)
 
     def apply_draft(
@@ -394,7 +395,8 @@ class PanelService:
         sandbox = active.sandbox
         if env == "prod" and backup:
             self._backup_before_deploy(active)
-        result = commands.migrate_deploy(active.history, sandbox.conninfo(env))
+        with sandbox.reading(env) as conn:
+            result = commands.migrate_deploy(active.history, conn)
         if result.exit_code != 0:
             found = failure.parse(result.output, result.error_code)
             return (

@@ -220,7 +220,7 @@ def _modified_warning(result: CommandResult, edited: Sequence[str]) -> None:
 # -- migrate deploy ------------------------------------------------------------------------------
 
 
-def migrate_deploy(history: HistoryStore, url: str) -> CommandResult:
+def migrate_deploy(history: HistoryStore, url: str | psycopg.Connection) -> CommandResult:
     """Apply pending migrations in order; no shadow, no drift check, never a reset."""
 
     def body(result: CommandResult) -> None:
@@ -419,8 +419,8 @@ def migrate_reset(history: HistoryStore, url: str, force: bool = False) -> Comma
 
 def migrate_dev(
     history: HistoryStore,
-    url: str,
-    shadow_url: str,
+    url: str | psycopg.Connection,
+    shadow_url: str | psycopg.Connection,
     schema: str,
     name: str | None = None,
     create_only: bool = False,
@@ -508,7 +508,9 @@ def _summary(steps: list) -> list[str]:
     return list(summarize(steps))
 
 
-def _needs_reset(result: CommandResult, diagnosis: _Diagnosis, drift: list, url: str) -> bool:
+def _needs_reset(
+    result: CommandResult, diagnosis: _Diagnosis, drift: list, url: str | psycopg.Connection
+) -> bool:
     """Prisma's reset conditions for dev: failed or edited migrations, drift, a diverging history."""
     reasons = [f"The migration `{name}` failed." for name in diagnosis.failed]
     reasons += [f"The migration `{name}` was modified after it was applied." for name in diagnosis.edited]

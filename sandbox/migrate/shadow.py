@@ -105,8 +105,10 @@ def with_dbname(conninfo: str, dbname: str) -> str:
     return make_conninfo(conninfo, dbname=dbname)
 
 
-def location(conninfo: str) -> str:
+def location(conninfo: str | psycopg.Connection) -> str:
     """`host:port` as Prisma names a database server in its messages."""
+    if isinstance(conninfo, psycopg.Connection):
+        return f"{conninfo.info.host or 'localhost'}:{conninfo.info.port or 5432}"
     params = conninfo_to_dict(conninfo)
     return f"{params.get('host') or 'localhost'}:{params.get('port') or 5432}"
 

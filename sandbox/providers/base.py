@@ -14,6 +14,8 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from sandbox.warm import WarmConnections
+
 log = logging.getLogger(__name__)
 
 ADMIN_WAIT_S = 10
@@ -61,6 +63,7 @@ class Server:
     _pool: ConnectionPool | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _facts: dict[str, object] = field(default_factory=dict, repr=False)
+    warm: WarmConnections = field(default_factory=WarmConnections, repr=False)
 
     def admin_conninfo(self, dbname: str | None = None) -> str:
         return make_conninfo("", **self.admin, dbname=dbname or self.admin_db)
@@ -113,6 +116,7 @@ class Server:
         return self._facts[name]
 
     def close(self) -> None:
+        self.warm.close()
         with self._lock:
             if self._pool is not None:
                 self._pool.close()

@@ -1,0 +1,102 @@
+"""Open connections to workspace databases, kept between the platform's own reads.
+
+A new PostgreSQL backend costs a fork and starts with empty catalog caches: the first catalog queries of
+a session (the panel's status, row counts and drift fingerprint) cost about ten times what they cost on a
+session that ran them before. Every panel view reads each environment, so keeping those sessions open for
+a little while halves the database's work per learner action.
+
+What keeps this safe: a kept connection is the workspace role's own (its rights and limits, counted in its
+connection limit), only ever lent to one caller at a time, reset with `DISCARD ALL` as soon as it comes
+back (so nothing survives a loan: settings a learner's function or migration set, role, temporary tables,
+prepared statements, and advisory locks such as the migration lock, which must not outlive the command),
+and closed instead of kept when the caller failed or left a transaction open. A workspace reset or a copy
+ends its sessions on the server; such a connection fails the check before its next loan and is replaced.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg.pq import TransactionStatus
+
+IDLE_S = 30.0
+MAX_IDLE = 64
+
+
+class WarmConnections:
+    """At most `max_idle` idle connections in all, each closed after `idle_s` seconds unused."""
+
+    def __init__(self, max_idle: int = MAX_IDLE, idle_s: float = IDLE_S) -> None:
+        self.max_idle = max_idle
+        self.idle_s = idle_s
+        self._idle: OrderedDict[int, tuple[str, psycopg.Connection, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def connection(self, conninfo: str) -> Iterator[psycopg.Connection]:
+        """An autocommit connection to `conninfo`, as fresh as a new one but usually already open."""
+        conn = self._take(conninfo) or self._connect(conninfo)
+        kept = False
+        try:
+            yield conn
+            kept = not conn.closed and conn.info.transaction_status == TransactionStatus.IDLE
+        finally:
+            if kept:
+                self._give(conninfo, conn)
+            else:
+                conn.close()
+
+    @staticmethod
+    def _connect(conninfo: str) -> psycopg.Connection:
+        conn = psycopg.connect(conninfo, autocommit=True)
+        # No server-side prepared statements: `DISCARD ALL` drops them behind psycopg's back.
+        conn.prepare_threshold = None
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = list(self._idle.values()), OrderedDict()
+        for _, conn, _ in idle:
+            conn.close()
+
+    def _take(self, conninfo: str) -> psycopg.Connection | None:
+        while True:
+            found = None
+            stale: list[psycopg.Connection] = []
+            with self._lock:
+                now = time.monotonic()
+                for key, (info, conn, since) in list(self._idle.items()):
+                    if now - since > self.idle_s:
+                        stale.append(conn)
+                        del self._idle[key]
+                    elif found is None and info == conninfo:
+                        found = conn
+                        del self._idle[key]
+            for conn in stale:
+                conn.close()
+            if found is None:
+                return None
+            try:
+                found.execute("")  # still alive? (one round trip, no work)
+                return found
+            except psycopg.Error:  # its session was ended (workspace reset, copy, server restart)
+                found.close()
+
+    def _give(self, conninfo: str, conn: psycopg.Connection) -> None:
+        try:
+            conn.execute("DISCARD ALL")
+        except psycopg.Error:
+            conn.close()
+            return
+        surplus = []
+        with self._lock:
+            self._idle[id(conn)] = (conninfo, conn, time.monotonic())
+            while len(self._idle) > self.max_idle:
+                surplus.append(self._idle.popitem(last=False)[1][1])
+        for old in surplus:
+            old.close()

@@ -1,0 +1,83 @@
+"""Kept connections (sandbox.warm) against a real cluster: a loan never sees what the previous one left in
+the session, a session that was ended is replaced, a failed or unfinished loan is not kept."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from sandbox.warm import WarmConnections
+
+LOCK_KEY = 72707369  # the migration lock's key is the engine's; any key shows the release
+
+
+@pytest.fixture
+def warm() -> WarmConnections:
+    connections = WarmConnections(max_idle=4, idle_s=60)
+    yield connections
+    connections.close()
+
+
+def backend(conn: psycopg.Connection) -> int:
+    return conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+
+
+def test_a_second_loan_reuses_the_session_with_nothing_left_of_the_first(
+    warm: WarmConnections, fresh_db: str
+) -> None:
+    with warm.connection(fresh_db) as conn:
+        first = backend(conn)
+        conn.execute("CREATE SCHEMA evil")
+        conn.execute("SET search_path = evil, pg_catalog")
+        conn.execute("SELECT set_config('statement_timeout', '1ms', false)")
+        conn.execute("CREATE TEMP TABLE scratch (x int)")
+        conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+    # Released at once, not at the next loan: another session takes the lock without waiting.
+    with psycopg.connect(fresh_db, autocommit=True) as other:
+        assert other.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0] is True
+    with warm.connection(fresh_db) as conn:
+        assert backend(conn) == first
+        assert conn.execute("SHOW search_path").fetchone()[0] == '"$user", public'
+        assert conn.execute("SHOW statement_timeout").fetchone()[0] == "0"
+        assert conn.execute("SELECT to_regclass('pg_temp.scratch')").fetchone()[0] is None
+        # Repeated statements are not prepared on the server, where DISCARD ALL would drop them.
+        for _ in range(8):
+            assert conn.execute("SELECT count(*) FROM pg_class WHERE relname = %s", ("x",)).fetchone()
+
+
+def test_a_session_ended_on_the_server_is_replaced(warm: WarmConnections, fresh_db: str) -> None:
+    with warm.connection(fresh_db) as conn:
+        first = backend(conn)
+    with psycopg.connect(fresh_db, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (first,))
+    with warm.connection(fresh_db) as conn:
+        assert backend(conn) != first
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_a_loan_that_failed_or_left_a_transaction_open_is_closed(
+    warm: WarmConnections, fresh_db: str
+) -> None:
+    with pytest.raises(psycopg.errors.UndefinedTable):
+        with warm.connection(fresh_db) as conn:
+            failed = conn
+            conn.execute("SELECT * FROM missing")
+    assert failed.closed
+    with warm.connection(fresh_db) as conn:
+        conn.execute("BEGIN")
+        unfinished = conn
+    assert unfinished.closed
+
+
+def test_idle_connections_are_bounded_and_expire(fresh_db: str) -> None:
+    warm = WarmConnections(max_idle=1, idle_s=60)
+    try:
+        with warm.connection(fresh_db) as a, warm.connection(fresh_db) as b:
+            pass
+        assert a.closed != b.closed  # one kept, the other closed: at most max_idle stay open
+        warm.idle_s = 0
+        with warm.connection(fresh_db) as c:
+            assert c is not a and c is not b  # the kept one had expired
+        assert a.closed and b.closed
+    finally:
+        warm.close()
