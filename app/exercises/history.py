@@ -11,7 +11,6 @@ import psycopg
 from app.exercises.model import Migration
 from app.pg_errors import described
 from sandbox.migrate import table
-from sandbox.migrate.history import Migration as EngineMigration
 
 pg_error_text = described  # PostgreSQL's own words, with the SQLSTATE and the position when it gave one
 
@@ -24,9 +23,8 @@ def apply_migration(conn: psycopg.Connection, migration: Migration) -> str | Non
     """
     if not table.has_table(conn):
         table.create_table(conn)
-    engine_migration = EngineMigration(migration.name, migration.sql)
     try:
-        table.apply_migration(conn, migration.name, migration.sql, engine_migration.checksum)
+        table.apply_migration(conn, migration.name, migration.sql, migration.checksum)
     except table.ApplyError as error:
         first_line = error.database_error.split("\n", 1)[0].removeprefix("ERROR: ")
         return f"{first_line} (SQLSTATE {error.database_error_code})"
@@ -37,7 +35,7 @@ def record_resolved(conn: psycopg.Connection, migration: Migration) -> None:
     """Record a migration as `migrate resolve --applied` does: finished, no step run."""
     if not table.has_table(conn):
         table.create_table(conn)
-    table.mark_applied(conn, migration.name, EngineMigration(migration.name, migration.sql).checksum)
+    table.mark_applied(conn, migration.name, migration.checksum)
 
 
 def applied_migrations(conn: psycopg.Connection) -> list[dict]:

@@ -8,19 +8,12 @@ from typing import Any
 
 from app.course.problems import Problem
 from sandbox import ENVIRONMENTS
+from sandbox.migrate import Migration  # one `<name>/migration.sql` of a history, as the engine has it
 from sandbox.risk import AppQuery
 
 __all__ = [
     "ENVIRONMENTS", "Check", "Exercise", "Migration", "Play", "Problem", "Solution", "StartState", "Step",
 ]
-
-
-@dataclass(frozen=True)
-class Migration:
-    """One `<name>/migration.sql` of a history; `name` is the folder name (timestamp included)."""
-
-    name: str
-    sql: str
 
 
 @dataclass

@@ -25,7 +25,6 @@ from app.exercises.loader import load_exercises
 from app.exercises.model import Exercise, Migration, Problem, Solution, Step
 from sandbox.migrate import commands
 from sandbox.migrate.history import MemoryHistory
-from sandbox.migrate.history import Migration as EngineMigration
 
 RESOLVE_FLAGS = ("--applied", "--rolled-back")
 TIMESTAMP = re.compile(r"^(\d{14})_")
@@ -79,7 +78,7 @@ def _steps_of(exercise: Exercise, play: Solution) -> list[Step]:
 def _resolve(history: list[Migration], conninfo: str, command: str) -> None:
     """`[npx] prisma migrate resolve --applied|--rolled-back <name>` or `… migrate deploy`."""
     words = [w for w in shlex.split(command) if w not in ("npx", "prisma")]
-    store = MemoryHistory([EngineMigration(m.name, m.sql) for m in history])
+    store = MemoryHistory(list(history))
     if words[:2] == ["migrate", "deploy"]:
         result = commands.migrate_deploy(store, conninfo)
     elif words[:2] == ["migrate", "resolve"] and len(words) == 4 and words[2] in RESOLVE_FLAGS:

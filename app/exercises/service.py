@@ -19,17 +19,15 @@ from app.db import StateDB
 from app.db.base import utcnow
 from app.db.exercises import ContentProblemLog, ExerciseAttempt, ExerciseProgress
 from app.db.upsert import insert_missing
-from app.db.workspaces import SavedWorkspace
 from app.errors import AppError
 from app.exercises.content import ExerciseCatalog as ExerciseCatalog
 from app.exercises.content import context_of as context_of
 from app.exercises.databases import ContentError
 from app.exercises.grading import GradeResult, Submission, grade
-from app.exercises.model import ENVIRONMENTS, Exercise, Migration
+from app.exercises.model import ENVIRONMENTS, Exercise
 from app.exercises.starts import ExerciseStarts
 from app.panel import environments, store
 from app.panel.service import PanelService
-from sandbox.migrate.history import Migration as EngineMigration
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +87,7 @@ class ExerciseService:
             raise AppError(429, "Too many sandboxes", str(exc)) from exc
         row.sandbox_id = sandbox.id
         for migration in exercise.start.migrations:
-            store.add_migration(session, row, EngineMigration(migration.name, migration.sql))
+            store.add_migration(session, row, migration)
         session.flush()
         environments.save(session, row, snapshots)
         session.commit()
@@ -171,7 +169,7 @@ class ExerciseService:
         with self.panel.hold_session(learner, context) as session:
             row = store.find_workspace(session, learner, context)
             assert row is not None
-            history = exercise_history(row)
+            history = store.history_of(row)
             schema = row.schema_text
             sandbox, rebuilt = self.panel.sandboxes.ensure_workspace(row.sandbox_id or "")
             if rebuilt:  # rebuilt (when reaped) as the panel would, never half
@@ -243,7 +241,3 @@ def locked_quizzes(exercise: Exercise, tried: dict[str, list[str]]) -> dict[str,
                 "exercise to try once more"
             )
     return locked
-
-
-def exercise_history(row: SavedWorkspace) -> list[Migration]:
-    return [Migration(m.name, m.sql) for m in row.migrations]

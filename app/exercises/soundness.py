@@ -20,7 +20,6 @@ from app.exercises.context import CheckFailed, GradingContext
 from app.exercises.history import apply_migration, pg_error_text
 from app.exercises.model import Migration
 from sandbox.migrate.diff import diff_schemas
-from sandbox.migrate.history import Migration as EngineMigration
 from sandbox.migrate.introspect import introspect
 from sandbox.migrate.shadow import reset_schemas
 from sandbox.migrate.sqlschema import SqlSchema
@@ -46,10 +45,6 @@ HINTS = {
 }
 
 
-def checksum(migration: Migration) -> str:
-    return EngineMigration(migration.name, migration.sql).checksum
-
-
 def _summary(steps: list) -> str:
     return " ".join(line.strip() for line in summarize(steps) if line.strip())
 
@@ -60,14 +55,14 @@ def start_untouched(ctx: GradingContext) -> None:
         found = mine.get(original.name)
         if found is None:
             raise CheckFailed(f"the starting migration `{original.name}` is missing from your history")
-        if checksum(found) != checksum(original):
+        if found.checksum != original.checksum:
             raise CheckFailed(f"the starting migration `{original.name}` was edited (its checksum changed)")
 
 
 def replay_schema(ctx: GradingContext, migrations: list[Migration]) -> SqlSchema:
     """The schema `migrations` build from nothing, on the run's scratch database (cached; incremental
     when this list extends the one replayed last). Raises CheckFailed when one does not apply."""
-    key = "replay:" + "|".join(checksum(m) for m in migrations)
+    key = "replay:" + "|".join(m.checksum for m in migrations)
     if key in ctx.cache:
         return ctx.cache[key]
     done: list[Migration] = ctx.cache.setdefault("replayed", [])
@@ -123,7 +118,7 @@ def envs_match_history(ctx: GradingContext) -> None:
                     f"{env} records `{row['migration_name']}` as applied, but no such migration is in your "
                     "history"
                 )
-            if row["checksum"] != checksum(file):
+            if row["checksum"] != file.checksum:
                 raise CheckFailed(f"`{file.name}` was edited after it was applied to {env}")
             recorded.append(file)
         recorded.sort(key=lambda m: m.name)

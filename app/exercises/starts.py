@@ -12,7 +12,6 @@ from app.exercises.content import ExerciseCatalog, context_of
 from app.exercises.databases import ContentError, GradingDatabases
 from app.panel.rebuild import StartTemplate
 from sandbox.manager import SandboxManager
-from sandbox.migrate.history import Migration as EngineMigration
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +42,7 @@ class ExerciseStarts:
         except ContentError as error:
             log.warning("exercise %s: no start template to rebuild from: %s", exercise.id, error)
             return {}
-        checksums = {m.name: EngineMigration(m.name, m.sql).checksum for m in exercise.start.migrations}
+        checksums = {m.name: m.checksum for m in exercise.start.migrations}
         return {
             env: StartTemplate(name, tuple((m, checksums[m]) for m in exercise.start.applied.get(env, [])))
             for env, name in names.items()

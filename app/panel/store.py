@@ -61,6 +61,8 @@ def create_workspace(
 
 
 def history_of(workspace: SavedWorkspace) -> list[Migration]:
+    """The workspace's saved migration history, in order: the one place it is read (panel, exercises,
+    project download)."""
     return [Migration(m.name, m.sql) for m in workspace.migrations]
 
 
