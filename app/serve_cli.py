@@ -13,6 +13,11 @@ if TYPE_CHECKING:  # imported by the command that runs: `migration-lab diff` mus
     from app.course.problems import Problem
 
 SHUTDOWN_GRACE_S = 3
+# Idle keep-alive connections stay open this long (uvicorn's default is 5 s). A client or proxy reusing a
+# connection the server closes at that moment gets no answer ("Server disconnected"): browsers pausing
+# between clicks on a busy server, and nginx's upstream pool (kept 60 s; it retries no POST). So the app
+# outlasts them both.
+KEEP_ALIVE_S = 75
 
 def content_checks() -> list[Callable[[Path], list[Problem]]]:
     """Content checks beyond the lessons' own (the exercises' proofs): each takes the lessons folder."""
@@ -73,12 +78,13 @@ def run_serve(args: argparse.Namespace) -> int:
             reload_dirs=["app", "sandbox", "templates"] if args.reload else None,
             # Ctrl+C with requests in flight: they get this long, then the app stops (sandbox included).
             timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+            timeout_keep_alive=KEEP_ALIVE_S,
         )
         return 0
     with shared_by_workers(settings.data_dir, settings.database_url):
         uvicorn.run(
             "app.main:app_from_env", factory=True, host=settings.host, port=settings.port, workers=workers,
-            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_S, timeout_keep_alive=KEEP_ALIVE_S,
         )
     return 0
 

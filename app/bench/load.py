@@ -36,6 +36,7 @@ from pathlib import Path
 from app.bench.core import Measurement
 from app.bench.harness import CSRF, HTMX, LESSONS
 from app.panel.starter import STARTER_SCHEMA
+from app.serve_cli import KEEP_ALIVE_S
 from sandbox.cluster import EmbeddedCluster
 
 LEARNERS = 100
@@ -148,7 +149,9 @@ def served_app(state: str = "sqlite") -> Iterator[str]:
         app = create_app(settings, sandboxes=sandboxes)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+        config = uvicorn.Config(
+            app, log_level="warning", lifespan="on", access_log=False, timeout_keep_alive=KEEP_ALIVE_S
+        )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()

@@ -143,3 +143,29 @@ def _cluster_of(pidfile: Path, data_dir: Path) -> bool:
         return True
     digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:10]
     return pidfile.parents[2].name.endswith(digest)
+
+
+def test_an_idle_connection_is_kept_past_uvicorns_five_seconds(
+    served: tuple[str, subprocess.Popen[bytes], Path],
+) -> None:
+    """A browser pausing between clicks, or nginx's upstream pool, reuses its connection: if the server
+    closed it at that moment the request would get no answer at all."""
+    import http.client
+
+    from app.serve_cli import KEEP_ALIVE_S
+
+    base, _, _ = served
+    assert KEEP_ALIVE_S > 60  # longer than nginx keeps upstream connections (deploy/proxy/nginx.conf)
+    host, port = base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.request("GET", "/healthz")
+        assert conn.getresponse().read() and conn.sock is not None
+        first = conn.sock.getsockname()
+        time.sleep(6.5)
+        conn.request("GET", "/healthz")
+        response = conn.getresponse()
+        assert response.status == 200 and response.read()
+        assert conn.sock.getsockname() == first  # the same connection, not a new one
+    finally:
+        conn.close()
