@@ -35,7 +35,6 @@ class ExerciseProgress(Base):
     hints_opened: Mapped[int] = mapped_column(Integer, default=0)
     answers: Mapped[str] = mapped_column(Text, default="{}")  # JSON: quiz check id -> choice
     passed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    last_visit_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class LessonVisit(Base):

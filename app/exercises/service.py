@@ -113,7 +113,7 @@ class ExerciseService:
         store.touch_learner(session, learner)
         keys = ("learner_id", "exercise_id")
         insert_missing(session, ExerciseProgress, keys, learner_id=learner, exercise_id=exercise.id,
-                       hints_opened=0, answers="{}", last_visit_at=utcnow())
+                       hints_opened=0, answers="{}")
         row = session.scalar(
             select(ExerciseProgress).where(
                 ExerciseProgress.learner_id == learner, ExerciseProgress.exercise_id == exercise.id

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData, inspect
+from sqlalchemy import MetaData, inspect, text
 
 from app.db import Base, default_database_url, open_state
+from app.db.engine import create_state_engine
+from app.db.exercises import ExerciseProgress
+from app.db.migrations import alembic_config
 from app.db.workspaces import Learner, SavedWorkspace, WorkspaceMigration
 
 OWN_TABLES = {"learners", "workspaces", "workspace_migrations", "env_migrations", "backups"}
@@ -71,3 +76,32 @@ def test_opening_twice_is_idempotent_and_keeps_rows(state_url: str) -> None:
         assert [m.name for m in workspace.migrations] == ["1_init"]
         assert workspace.created_at.tzinfo is not None
     again.dispose()
+
+
+def test_an_existing_database_upgrades_and_keeps_its_progress_rows(state_url: str) -> None:
+    """A state database made before 0003 (with exercise_progress.last_visit_at) reaches head on open,
+    its rows intact and the unread column gone."""
+    engine = create_state_engine(state_url)
+    config = alembic_config(engine)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0002_exercises")
+        conn.execute(text("INSERT INTO learners (id, created_at, last_seen_at) VALUES (:id, :now, :now)"),
+                     {"id": "b" * 32, "now": datetime.now(UTC)})
+        conn.execute(
+            text("INSERT INTO exercise_progress"
+                 " (learner_id, exercise_id, hints_opened, answers, last_visit_at)"
+                 " VALUES (:id, 'l/e', 2, '{}', :now)"),
+            {"id": "b" * 32, "now": datetime.now(UTC)},
+        )
+    engine.dispose()
+    state = open_state(state_url)
+    try:
+        columns = {c["name"] for c in inspect(state.engine).get_columns("exercise_progress")}
+        assert "last_visit_at" not in columns and {"learner_id", "hints_opened", "passed_at"} <= columns
+        with state.session() as session:
+            [row] = session.query(ExerciseProgress).all()
+            assert (row.learner_id, row.exercise_id, row.hints_opened) == ("b" * 32, "l/e", 2)
+            session.add(ExerciseProgress(learner_id="b" * 32, exercise_id="l/f"))  # the model fits the table
+    finally:
+        state.dispose()
