@@ -21,6 +21,7 @@ from app.exercises.content import ExerciseCatalog
 from app.exercises.databases import GradingDatabases
 from app.exercises.service import ExerciseService
 from app.exercises.starts import ExerciseStarts, admin_conninfo_of
+from app.health import SandboxHealth
 from app.identity import Identity
 from app.panel.service import PanelLimits, PanelService
 from app.progress.service import ProgressService
@@ -46,6 +47,7 @@ class Services:
     panel: PanelService
     exercises: ExerciseService
     progress: ProgressService
+    health: SandboxHealth  # the sandbox server's last probe, for /healthz
 
 
 @contextmanager
@@ -63,6 +65,9 @@ def running(
             sandboxes = SandboxManager.from_settings(settings.sandbox, data_dir=settings.data_dir)
             sandboxes.start()
             stack.callback(_quietly, sandboxes.stop)
+        health = SandboxHealth(sandboxes)
+        health.start()
+        stack.callback(_quietly, health.stop)
         starts = ExerciseStarts(site.catalog, GradingDatabases(admin_conninfo_of(sandboxes)))
         panel = PanelService(
             state, sandboxes, panel_limits(settings),
@@ -70,7 +75,7 @@ def running(
         )
         exercises = ExerciseService(state, panel, site.catalog, starts)
         progress = ProgressService(state, site.course, site.catalog, settings.secret_key)
-        yield Services(state, sandboxes, panel, exercises, progress)
+        yield Services(state, sandboxes, panel, exercises, progress, health)
 
 
 def panel_limits(settings: Settings) -> PanelLimits:

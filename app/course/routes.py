@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -55,25 +53,18 @@ def lesson_page(request: Request, slug: str, learner: LearnerId) -> Response:
     return render(request, "course/lesson.html", context, block="content")
 
 
-# The sandbox probe runs on threads of its own: when every worker thread is busy (a class arriving at
-# once), /healthz must still answer at once. Its answer is kept a moment, so probes never pile up.
-HEALTH_THREADS = anyio.CapacityLimiter(2)
-HEALTH_CACHE_S = 1.0
-_last_probe: dict[int, tuple[float, bool]] = {}
-
-
 @router.get("/healthz", include_in_schema=False)
 async def healthz(request: Request) -> JSONResponse:
     """200 while the app and its sandbox answer; 503 while the sandbox server is down (the watchdog
-    restarts an embedded cluster within seconds)."""
+    restarts an embedded cluster within seconds). Answered on the event loop from the health thread's
+    last probe (app.health), never queued behind the worker threads."""
     services = getattr(request.app.state, "services", None)
     if services is None:
         return JSONResponse({"status": "ok", "sandbox": "not started"})
-    sandboxes = services.sandboxes
-    checked_at, up = _last_probe.get(id(sandboxes), (0.0, False))
-    if time.monotonic() - checked_at > HEALTH_CACHE_S:
-        up = sandboxes.alive() and await anyio.to_thread.run_sync(sandboxes.healthy, limiter=HEALTH_THREADS)
-        _last_probe[id(sandboxes)] = (time.monotonic(), up)
-    if up:
-        return JSONResponse({"status": "ok", "sandbox": "up", "restarts": sandboxes.restarts})
-    return JSONResponse({"status": "unavailable", "sandbox": "down"}, status_code=503)
+    health = services.health.now()
+    probed = None if health.probed_s_ago is None else round(health.probed_s_ago, 1)
+    if health.up:
+        restarts = services.sandboxes.restarts
+        return JSONResponse({"status": "ok", "sandbox": "up", "restarts": restarts, "probed_s_ago": probed})
+    body = {"status": "unavailable", "sandbox": health.sandbox, "probed_s_ago": probed}
+    return JSONResponse(body, status_code=503)
