@@ -13,7 +13,7 @@ from served_app import HTMX, HealthWatch, Served, csrf_headers, timed
 from sqlalchemy import func, select
 
 from app.db.exercises import ExerciseProgress
-from app.db.workspaces import Learner, Workspace
+from app.db.workspaces import Learner, SavedWorkspace
 
 LEARNERS = 40
 # /healthz is answered on the event loop from a cached probe (app.health): its own work is well under a
@@ -79,7 +79,7 @@ def test_forty_simultaneous_panel_requests(served: Served, health: Callable[[], 
         assert slowest < bound, (slowest, bound)
         assert_healthy(watch)
         with served.app.state.services.state.session() as session:
-            assert session.scalar(select(func.count()).select_from(Workspace)) == LEARNERS + 1
+            assert session.scalar(select(func.count()).select_from(SavedWorkspace)) == LEARNERS + 1
     finally:
         for client in learners:
             client.close()
@@ -108,7 +108,7 @@ def test_four_tabs_of_a_new_learner_open_the_same_exercise(
     assert slowest < 4 * solo + SLACK_S  # the tabs wait for one another, no more
     assert_healthy(watch)
     with served.app.state.services.state.session() as session:
-        rows = session.scalars(select(Workspace).where(Workspace.context == EXERCISE_CONTEXT)).all()
+        rows = session.scalars(select(SavedWorkspace).where(SavedWorkspace.context == EXERCISE_CONTEXT)).all()
         assert len(rows) == 3 and all(row.sandbox_id for row in rows)  # one per learner, all prepared
         assert session.scalar(select(func.count()).select_from(Learner)) == 3
         assert session.scalar(select(func.count()).select_from(ExerciseProgress)) == 0  # looking writes none
