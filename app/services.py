@@ -69,6 +69,7 @@ def running(
         health.start()
         stack.callback(_quietly, health.stop)
         starts = ExerciseStarts(site.catalog, GradingDatabases(admin_conninfo_of(sandboxes)))
+        stack.callback(_quietly, starts.close)  # before the sandboxes stop (callbacks run in reverse)
         panel = PanelService(
             state, sandboxes, panel_limits(settings),
             start_source=starts.templates_for, app_queries=site.catalog.app_queries_of, admit=admit,

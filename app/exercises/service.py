@@ -72,8 +72,12 @@ class ExerciseService:
         if self.panel.admit is not None:
             self.panel.admit(learner, context)
         session.rollback()  # end the read transaction before the PostgreSQL work
-        templates = self.dbs.ensure_templates(exercise, with_grading_data=False)
         sandbox = self.panel.sandboxes.create_workspace()
+        try:
+            templates = self.starts.on_server_of(sandbox).ensure_templates(exercise, with_grading_data=False)
+        except Exception:
+            self.panel.sandboxes.drop_workspace(sandbox.id)
+            raise
         for env in ENVIRONMENTS:
             sandbox.create_env_from_template(env, templates[env])
         snapshots = environments.read(sandbox)

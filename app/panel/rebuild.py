@@ -38,7 +38,7 @@ class StartTemplate:
 
 # Where a workspace's environments start: None when like the playground (the starter migration and
 # rows), else env -> template (an environment without one comes back without seed rows).
-StartSource = Callable[[SavedWorkspace], "dict[str, StartTemplate] | None"]
+StartSource = Callable[[SavedWorkspace, Workspace], "dict[str, StartTemplate] | None"]
 
 
 @dataclass
@@ -73,7 +73,7 @@ def _names(items: list[str]) -> str:
 def rebuild(workspace: SavedWorkspace, sandbox: Workspace, start: StartSource | None = None) -> RebuildReport:
     """Bring each (empty, just rebuilt) environment back to its saved `_prisma_migrations` rows, which
     are restored as they were (applied, failed and rolled-back history unchanged), with its seed rows."""
-    templates = start(workspace) if start is not None else None
+    templates = start(workspace, sandbox) if start is not None else None
     sources = {m.name: m.sql for m in workspace.migrations}
     starter = starter_migration([m.name for m in workspace.migrations]) if templates is None else None
     report = RebuildReport()
