@@ -15,12 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any, TypeAlias
 
 import psycopg
 from pglast import ast
 from pglast.parser import ParseError, parse_sql
 from psycopg import errors as pgerrors
 from psycopg.pq import ExecStatus
+
+Row: TypeAlias = tuple[Any, ...]  # one result row, as psycopg gives it
 
 WRAPPED_PREFIX = "WITH q({names}) AS (\n"
 
@@ -38,7 +41,7 @@ class ScriptRun:
 
     statuses: list[str] = field(default_factory=list)
     columns: list[str] | None = None
-    rows: list[tuple] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
     cut_rows: bool = False  # more rows than max_rows
     cut_bytes: bool = False  # the rows kept reached max_bytes
     cut_cells: bool = False  # a value was longer than max_cell_chars
@@ -178,13 +181,13 @@ def _may_return_rows(text: str) -> bool:
     return isinstance(stmt, STREAMED)
 
 
-def _chain(first: tuple | None, rest: Iterator[tuple]) -> Iterator[tuple]:
+def _chain(first: Row | None, rest: Iterator[Row]) -> Iterator[Row]:
     if first is not None:
         yield first
     yield from rest
 
 
-def _collect(rows: Iterator[tuple], names: list[str], run: ScriptRun, bounds: Bounds) -> None:
+def _collect(rows: Iterator[Row], names: list[str], run: ScriptRun, bounds: Bounds) -> None:
     """Keep rows while under the budgets; read (and drop) the rest, so the statement completes."""
     run.columns, run.rows = names, []
     run.cut_rows = run.cut_bytes = run.cut_cells = False

@@ -10,7 +10,8 @@ import psycopg
 from app.panel import command_line
 from app.panel.active import Active
 from sandbox import ENVIRONMENTS
-from sandbox.migrate.commands import EMPTY_MIGRATION, schema_error_text
+from sandbox.migrate.commands import EMPTY_MIGRATION
+from sandbox.migrate.script_diff import schema_error_text
 
 if TYPE_CHECKING:
     from sandbox.migrate.sqlschema import SqlSchema

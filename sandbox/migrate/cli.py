@@ -31,7 +31,7 @@ DEV_NON_INTERACTIVE = (
 )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     migrate = subparsers.add_parser("migrate", help="Prisma Migrate's commands on a prisma/ folder")
     actions = migrate.add_subparsers(dest="migrate_command", metavar="ACTION", required=True)
 

@@ -21,6 +21,7 @@ from sandbox.migrate.introspect import introspect
 from sandbox.migrate.render import render_script
 from sandbox.migrate.script_diff import calculate, diff_script, schema_error_text
 from sandbox.migrate.shadow import ShadowCreationError, ShadowReplayError, location, replay, reset_schemas
+from sandbox.migrate.steps import Step
 from sandbox.migrate.summary import summarize
 from sandbox.migrate.table import ApplyError, MigrationRecord, SchemaNotEmpty
 from sandbox.migrate.warnings import check_warnings
@@ -500,16 +501,16 @@ def migrate_dev(
     return _run(body)
 
 
-def _render(steps: list) -> str:
+def _render(steps: list[Step]) -> str:
     return render_script(steps) if steps else EMPTY_MIGRATION
 
 
-def _summary(steps: list) -> list[str]:
+def _summary(steps: list[Step]) -> list[str]:
     return list(summarize(steps))
 
 
 def _needs_reset(
-    result: CommandResult, diagnosis: _Diagnosis, drift: list, url: str | psycopg.Connection
+    result: CommandResult, diagnosis: _Diagnosis, drift: list[Step], url: str | psycopg.Connection
 ) -> bool:
     """Prisma's reset conditions for dev: failed or edited migrations, drift, a diverging history."""
     reasons = [f"The migration `{name}` failed." for name in diagnosis.failed]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
+from typing import Any, TypeAlias
 
 from sandbox.migrate.sqlschema import Column, ColumnDefault
 
@@ -27,6 +28,9 @@ FAMILIES = {
     "TIMESTAMP": "datetime", "TIMESTAMPTZ": "datetime", "DATE": "datetime", "TIME": "datetime",
     "TIMETZ": "datetime",
 }  # fmt: skip
+# A parsed default: (family, payload), e.g. ("int", 1), ("float", Decimal), ("list", (values...)),
+# ("sequence", name); or one of the one-word markers below.
+Value: TypeAlias = tuple[Any, ...]
 # Prisma never compares DateTime values (a literal on a DateTime column matches any other default).
 DATETIME = ("datetime",)
 NOW = ("now",)
@@ -86,7 +90,7 @@ def defaults_match(old: Column, new: Column) -> bool:
     return False
 
 
-def value_of(default: ColumnDefault, column: Column) -> tuple:
+def value_of(default: ColumnDefault, column: Column) -> Value:
     """The value of a `literal` default, from Prisma's rendering or the catalog's (same grammar)."""
     kind = family(column)
     if kind == "datetime" and not column.is_array:
@@ -96,7 +100,7 @@ def value_of(default: ColumnDefault, column: Column) -> tuple:
     return value if value is not None and value is not NOW else ("raw", default.sql)
 
 
-def _values_match(a: tuple, b: tuple) -> bool:
+def _values_match(a: Value, b: Value) -> bool:
     if DATETIME in (a, b):
         return True
     if a[0] == b[0] == "list":
@@ -114,15 +118,17 @@ def _json_text(text: str) -> str:
     return json.dumps(json.loads(text), sort_keys=True)
 
 
-def _render(value: tuple, column: Column) -> str:
+def _render(value: Value, column: Column) -> str:
     """A value spelled the way Prisma writes it."""
     if value[0] == "list":
         element = f'"{column.type}"' if column.is_enum else column.type
         return f"ARRAY[{', '.join(_render(v, column) for v in value[1])}]::{element}[]"
     if value[0] in ("string", "json"):
-        return "'" + value[1].replace("'", "''") + "'"
+        text: str = value[1]
+        return "'" + text.replace("'", "''") + "'"
     if value[0] == "bytes":
-        return "'\\x" + value[1].hex() + "'"
+        data: bytes = value[1]
+        return "'\\x" + data.hex() + "'"
     if value[0] == "bool":
         return "true" if value[1] else "false"
     return str(value[1])
@@ -139,7 +145,7 @@ class _Parser:
         self.tokens = [(m.lastgroup or "", m.group()) for m in _TOKEN.finditer(text)]
         self.pos = 0
 
-    def scalar(self, kind: str) -> tuple | None:
+    def scalar(self, kind: str) -> Value | None:
         parse = getattr(self, "_" + kind, None)
         try:
             value = parse() if parse is not None else None
@@ -148,7 +154,7 @@ class _Parser:
         # Prisma's check lets one trailing token through; kept so the same texts parse.
         return value if self.pos >= len(self.tokens) - 1 else None
 
-    def list(self, kind: str, datetimes: bool = False) -> tuple | None:
+    def list(self, kind: str, datetimes: bool = False) -> Value | None:
         """`ARRAY[...]` with an optional cast; `datetimes` reads Prisma's DateTime items as DATETIME."""
         element = self._datetime_item if datetimes and kind == "datetime" else getattr(self, "_" + kind, None)
         if element is None:
@@ -159,7 +165,7 @@ class _Parser:
             if self._expect("ident").lower() != "array":
                 raise _Fail
             self._expect("[")
-            items: list[tuple] = []
+            items: list[Value] = []
             while True:
                 if self._peek() is None:
                     raise _Fail
@@ -233,20 +239,20 @@ class _Parser:
 
     # families
 
-    def _string(self) -> tuple:
+    def _string(self) -> Value:
         return ("string", self._string_value())
 
-    def _json(self) -> tuple:
+    def _json(self) -> Value:
         return ("json", self._string_value())
 
-    def _enum(self) -> tuple:
+    def _enum(self) -> Value:
         if self._peek() == "ident":
             text = self._expect("ident")
             self._cast()
             return ("string", text)
         return ("string", self._string_value())
 
-    def _int(self) -> tuple:
+    def _int(self) -> Value:
         kind = self._peek()
         if kind == "digits":
             return ("int", int(self._expect("digits")))
@@ -262,7 +268,7 @@ class _Parser:
             return self._nextval()
         raise _Fail
 
-    def _nextval(self) -> tuple:
+    def _nextval(self) -> Value:
         self._expect("(")
         if self._peek() == "(":
             self._next()
@@ -279,7 +285,7 @@ class _Parser:
         self._cast()
         return ("sequence", name)
 
-    def _float(self) -> tuple:
+    def _float(self) -> Value:
         if self._peek() in ("str", "cstr"):
             inner = _Parser(self._string_value()).scalar("float")
             if inner is None:
@@ -300,13 +306,13 @@ class _Parser:
         self._cast()
         return ("float", Decimal(number))
 
-    def _bool(self) -> tuple:
+    def _bool(self) -> Value:
         word = self._expect("ident").lower()
         if word not in ("t", "true", "f", "false"):
             raise _Fail
         return ("bool", word.startswith("t"))
 
-    def _datetime(self) -> tuple:
+    def _datetime(self) -> Value:
         name = self._expect("ident").lower()
         if self._peek() == "(":
             self._next()
@@ -316,11 +322,11 @@ class _Parser:
             raise _Fail
         return NOW
 
-    def _datetime_item(self) -> tuple:
+    def _datetime_item(self) -> Value:
         self._string_value()
         return DATETIME
 
-    def _bytes(self) -> tuple:
+    def _bytes(self) -> Value:
         text = self._string_value()
         if not text.startswith("\\x") or not text.isascii():
             raise _Fail

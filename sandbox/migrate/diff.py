@@ -8,6 +8,8 @@ schema, which is what makes the text identical to Prisma's.
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 from sandbox.migrate import casts
 from sandbox.migrate.default_values import defaults_match
 from sandbox.migrate.sqlschema import Column, ForeignKey, Index, SqlSchema, Table
@@ -40,12 +42,21 @@ from sandbox.migrate.steps import (
 )
 
 IGNORED_TABLES = {"_prisma_migrations"}
+Sequences = list[tuple[str, str, str]]  # (table, column, sequence name) of every serial column after
+
+
+class _Add(Protocol):
+    """Adds a step, sorted by its kind and then by `key` (positions in the schemas)."""
+
+    def __call__(self, step: Step, *key: object) -> None: ...
+
+
 # Sort keys use positions; `None` (no previous table) sorts before any position, as in Prisma.
 _NONE = -1
 
 
 def diff_schemas(before: SqlSchema, after: SqlSchema) -> list[Step]:
-    keyed: list[tuple[tuple, Step]] = []
+    keyed: list[tuple[tuple[Any, ...], Step]] = []
 
     def add(step: Step, *key: object) -> None:
         keyed.append(((STEP_ORDER.index(type(step)), *key), step))
@@ -95,7 +106,7 @@ def diff_schemas(before: SqlSchema, after: SqlSchema) -> list[Step]:
     return [step for _, step in keyed]
 
 
-def _diff_table(old: Table, new: Table, pos: tuple[int, int], add, sequences) -> None:  # type: ignore[no-untyped-def]
+def _diff_table(old: Table, new: Table, pos: tuple[int, int], add: _Add, sequences: Sequences) -> None:
     bt, at = pos
     old_fks, new_fks = list(enumerate(old.foreign_keys)), list(enumerate(new.foreign_keys))
     matched_fks: list[tuple[int, ForeignKey, int, ForeignKey]] = []
@@ -223,7 +234,7 @@ def _is_implicit_m2m(table: Table) -> bool:
     return len(table.columns) == 2 and {c.name for c in table.columns} == {"A", "B"}
 
 
-def _diff_enums(before: SqlSchema, after: SqlSchema, before_tables: list[Table], add) -> None:  # type: ignore[no-untyped-def]
+def _diff_enums(before: SqlSchema, after: SqlSchema, before_tables: list[Table], add: _Add) -> None:
     for bi, old in enumerate(before.enums):
         new = after.enum(old.name)
         if new is None:

@@ -7,8 +7,8 @@ whose rows are absent (empty table, no non-null value) is not reported against t
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import psycopg
 from psycopg import sql
@@ -84,7 +84,10 @@ class MigrationWarnings:
         return out
 
 
-Counter = Callable[[str, str | None, str], int]
+class Count(Protocol):
+    """Rows of `table` (where `column` IS `condition`, when given): what a warning's wording depends on."""
+
+    def __call__(self, table: str, column: str | None = None, condition: str = "") -> int: ...
 
 
 def check_warnings(steps: list[Step], conn: psycopg.Connection | None) -> MigrationWarnings:
@@ -109,7 +112,7 @@ def check_warnings(steps: list[Step], conn: psycopg.Connection | None) -> Migrat
     return result
 
 
-def _step_findings(i: int, step: Step, count) -> list[Finding]:  # type: ignore[no-untyped-def]
+def _step_findings(i: int, step: Step, count: Count) -> list[Finding]:
     if isinstance(step, DropTable):
         t = step.table.name
         rows = count(t)
@@ -149,7 +152,7 @@ def _required_without_default(column: Column) -> bool:
     return not column.nullable and not column.is_array and column.default is None
 
 
-def _change_findings(i: int, t: str, change: object, count) -> list[Finding]:  # type: ignore[no-untyped-def]
+def _change_findings(i: int, t: str, change: object, count: Count) -> list[Finding]:
     if isinstance(change, DropColumn):
         c = change.column.name
         values = count(t, c, "NOT NULL")
@@ -215,7 +218,7 @@ def _change_findings(i: int, t: str, change: object, count) -> list[Finding]:  #
     return []
 
 
-def _alter_column_findings(i: int, t: str, change: AlterColumn, count) -> list[Finding]:  # type: ignore[no-untyped-def]
+def _alter_column_findings(i: int, t: str, change: AlterColumn, count: Count) -> list[Finding]:
     findings = []
     c = change.before.name
     if (

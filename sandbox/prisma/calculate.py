@@ -125,7 +125,7 @@ class _Calculator:
                     table.indexes.append(_index(constraint_name(model, attr, cols), cols, attr))
         return table
 
-    def _columns(self, model: Model, attr) -> list[str]:
+    def _columns(self, model: Model, attr: Attribute) -> list[str]:
         arg = attr.arg("fields", positional=True)
         return [model.field(r.name).db_name for r in index_refs(arg.value) or []]  # type: ignore[union-attr]
 

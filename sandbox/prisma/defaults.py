@@ -125,7 +125,8 @@ def _check_literal(field: Field, kind: str, value: Expression, enum: Enum | None
     return []
 
 
-def to_column_default(field: Field, kind: str, attr: Attribute | None, sql_type: str, enum: Enum | None):
+def to_column_default(field: Field, kind: str, attr: Attribute | None, sql_type: str, enum: Enum | None
+) -> ColumnDefault | None:
     """The ColumnDefault of a validated field, or None (no default, or one made by Prisma Client)."""
     value = default_value(attr) if attr is not None else None
     if value is None:

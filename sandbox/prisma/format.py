@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from sandbox.prisma.ast import (
+    Argument,
     ArrayValue,
     Attribute,
     BlankLine,
@@ -16,6 +17,7 @@ from sandbox.prisma.ast import (
     Expression,
     Field,
     FunctionCall,
+    Member,
     NumberValue,
     PrismaSchema,
     Property,
@@ -26,6 +28,9 @@ from sandbox.prisma.parser import has_block_comments, parse_syntax
 
 BLOCK_ATTRIBUTE_ORDER = {"id": 0, "unique": 1, "index": 2, "map": 3}
 INDENT = "  "
+
+# What stays in a block's body once its block attributes are moved to the end.
+BodyMember = Field | EnumValue | Property | Comment | BlankLine
 
 
 def format_schema(text: str) -> str:
@@ -75,10 +80,10 @@ def _block(block: Block) -> list[str]:
     return [*lines, "}", *closing]
 
 
-def _split(members: list) -> tuple[list, list]:
+def _split(members: list[Member]) -> tuple[list[BodyMember], list[Comment | Attribute]]:
     """Block attributes move to the end (sorted by kind, stable), with the comments just above them."""
-    body: list = []
-    groups: list[tuple[int, int, list]] = []
+    body: list[BodyMember] = []
+    groups: list[tuple[int, int, list[Comment | Attribute]]] = []
     pending: list[Comment] = []
     for member in members:
         if isinstance(member, Comment):
@@ -98,13 +103,13 @@ def _split(members: list) -> tuple[list, list]:
     return body, [m for _, _, group in sorted(groups, key=lambda g: g[:2]) for m in group]
 
 
-def _rows(members: list) -> list[str]:
+def _rows(members: list[BodyMember]) -> list[str]:
     """Render members, aligning the cells of each run of rows that is not broken by a blank line."""
     lines: list[str] = []
-    run: list = []
+    run: list[Field | EnumValue | Property | Comment] = []
 
     def flush() -> None:
-        rows = [_cells(m) if not isinstance(m, Comment) else None for m in run]
+        rows = [None if isinstance(m, Comment) else _cells(m) for m in run]
         widths: list[int] = []
         for cells in rows:
             for i, cell in enumerate(cells or []):
@@ -112,9 +117,10 @@ def _rows(members: list) -> list[str]:
                     widths.append(0)
                 widths[i] = max(widths[i], len(cell))
         for member, cells in zip(run, rows, strict=True):
-            if cells is None:
+            if isinstance(member, Comment):
                 lines.append(INDENT + member.text)
                 continue
+            assert cells is not None  # every member but a comment has cells
             while cells and not cells[-1]:
                 cells.pop()
             text = " ".join(
@@ -158,7 +164,7 @@ def _attribute(attr: Attribute) -> str:
     return f"{sign}{attr.name}({_arguments(attr.args)})"
 
 
-def _arguments(args) -> str:
+def _arguments(args: list[Argument]) -> str:
     return ", ".join((f"{a.name}: " if a.name else "") + expression(a.value) for a in args)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sandbox.prisma.ast import (
+    Argument,
     Attribute,
     ConstantValue,
     Field,
@@ -37,8 +38,13 @@ class _Side:
     fields: list[ConstantValue] | None
     references: list[ConstantValue] | None
 
-    def arg(self, key: str):
+    def arg(self, key: str) -> Argument | None:
         return self.attr.arg(key) if self.attr is not None else None
+
+    def arg_span(self, key: str) -> Span:
+        """Where argument `key` is written (the field, should it be missing)."""
+        arg = self.arg(key)
+        return arg.span if arg is not None else self.field.span
 
     @property
     def defines_key(self) -> bool:
@@ -321,7 +327,7 @@ class _Checker:
         unknown = [f.name for f in fields if model.field(f.name) is None]
         if unknown:
             self.error(
-                owner.arg("fields").span,
+                owner.arg_span("fields"),
                 "The argument fields must refer only to existing fields. The following fields do not exist "
                 "in "
                 f"this model: {', '.join(unknown)}",
@@ -330,7 +336,7 @@ class _Checker:
         relational = [f.name for f in fields if self._scalar(model, f.name) is None]
         if relational:
             self.error(
-                owner.arg("fields").span,
+                owner.arg_span("fields"),
                 "The argument fields must refer only to scalar fields. But it is referencing the following "
                 f"relation fields: {', '.join(relational)}",
             )
@@ -338,7 +344,7 @@ class _Checker:
         missing = [r.name for r in refs if self._scalar(target, r.name) is None]
         if missing:
             self.error(
-                owner.arg("references").span,
+                owner.arg_span("references"),
                 f"The argument `references` must refer only to existing fields in the related model "
                 f"`{target.name}`. The following fields do not exist in the related model: "
                 f"{', '.join(missing)}",
@@ -412,8 +418,8 @@ class _Checker:
 
     def _add(self, kind: str, owner: _Side, other: _Side) -> None:
         def action(key: str) -> str | None:
-            arg = owner.arg(key)
-            return arg.value.name if arg is not None else None
+            arg = owner.arg(key)  # a valid action by now: `_actions` refused any other value
+            return arg.value.name if arg is not None and isinstance(arg.value, ConstantValue) else None
 
         map_arg = owner.arg("map")
         self.relations.append(

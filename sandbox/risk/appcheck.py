@@ -7,6 +7,7 @@ transaction that is rolled back, so a version's writes never change what the nex
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pglast
 import psycopg
@@ -20,9 +21,9 @@ from sandbox.risk.tracer import pg_error
 class AppQuery:
     name: str
     sql: str
-    params: tuple = ()
+    params: tuple[Any, ...] = ()  # values for $1, $2, ... (JSON-like: numbers, strings, None)
 
-    def bound(self) -> list:
+    def bound(self) -> list[Any]:
         """The parameters, NULL for every `$n` the author gave no value for: the query still tells
         whether the schema has what it names."""
         wanted = parameter_count(self.sql)
@@ -83,7 +84,7 @@ def run_query(conn: psycopg.Connection, query: AppQuery) -> str:
     """Run one query in a rolled-back transaction; PostgreSQL's error, or "" when it worked."""
     try:
         with conn.transaction(force_rollback=True), psycopg.RawCursor(conn) as cursor:
-            cursor.execute(query.sql.encode(), query.bound())  # type: ignore[arg-type]
+            cursor.execute(query.sql.encode(), query.bound())
             if cursor.description is not None:
                 cursor.fetchmany(100)
     except psycopg.Error as error:

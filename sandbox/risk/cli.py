@@ -24,7 +24,7 @@ FAIL_ON_MATCHED = 3
 _MODE_KEYS = {mode.lower().removesuffix("lock"): mode for mode in MODES}
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "risk",
         help="what a migration locks, rewrites and breaks, traced on a copy of a database",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 from pglast import ast
@@ -81,7 +82,7 @@ class StatementRisk:
     def blocks(self) -> list[str]:
         return lockmodes.blocked_operations(self.strongest.mode if self.strongest else None)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "index": self.index,
             "line": self.line,
@@ -102,7 +103,7 @@ class RiskReport:
     def failed(self) -> StatementRisk | None:
         return next((s for s in self.statements if s.error), None)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"statements": [s.to_json() for s in self.statements]}
 
     def lock_on(self, table: str) -> str | None:

@@ -111,7 +111,7 @@ def _hold(conn: psycopg.Connection, queries: list[AppQuery], hold_ms: int) -> No
         with conn.transaction(force_rollback=True):
             for query in _reads(queries):
                 with psycopg.RawCursor(conn) as cursor:
-                    cursor.execute(query.sql.encode(), query.bound())  # type: ignore[arg-type]
+                    cursor.execute(query.sql.encode(), query.bound())
             conn.execute("SELECT pg_sleep(%s)", (hold_ms / 1000,))
     except psycopg.Error:
         pass  # a failing query leaves no lock to hold: the timeline shows the traffic as it was
