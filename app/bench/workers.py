@@ -7,6 +7,10 @@ cluster started by the parent, local assets), driven by the `load` suite's learn
 - throughput: the same learners without pauses (every learner clicks again as soon as the answer comes)
   for SATURATE_S seconds, once with 1 worker and once with 2, in the same run; the ratio is reported
   (goal >= 1.6x). The client shares the machine's cores with the server in both runs alike.
+- where the CPU goes during each saturated run, per action: the app's processes, PostgreSQL's, the load
+  client's, and the whole machine's busy time (app.bench.cpu). A second worker can only add throughput
+  while the machine has idle CPU left: `workers{N}_capacity` (cores / machine CPU per action) is the most
+  actions per second this machine can serve, whatever the number of workers.
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from app.bench import cpu
 from app.bench.core import Measurement
 from app.bench.harness import LESSONS
 from app.bench.load import REQUEST_TIMEOUT_S, _drive, _measurements
@@ -47,7 +52,7 @@ def run(
     learners = learners or int(os.environ.get("MIGRATION_LAB_BENCH_WORKERS_LEARNERS", CLASS_LEARNERS))
     measurements: list[Measurement] = []
     print(f"workers: {learners} learners x {n} actions against --workers 2", file=sys.stderr)
-    with served(workers=2) as base_url:
+    with served(workers=2) as (base_url, _):
         started = time.perf_counter()
         deadline = ramp_s + n * think_ms * 1.5 / 1000 + 30
         results = asyncio.run(_drive(base_url, learners, n, think_ms / 1000, ramp_s, deadline))
@@ -62,15 +67,18 @@ def run(
     throughput = {}
     for workers in (1, 2):
         print(f"workers: saturating --workers {workers} for {saturate_s:.0f} s", file=sys.stderr)
-        with served(workers=workers) as base_url:
+        with served(workers=workers) as (base_url, processes):
+            before = cpu.sample(*processes())
             started = time.perf_counter()
             results = asyncio.run(_drive(base_url, saturate_learners, 10_000, 0.0, 1.0, saturate_s))
             elapsed = time.perf_counter() - started
+            used = cpu.sample(*processes()) - before
         done = sum(len(samples) for samples in results.actions.values())
         throughput[workers] = done / elapsed
         measurements.append(
             Measurement(f"workers{workers}_throughput", value=round(throughput[workers], 2), unit="actions/s")
         )
+        measurements += _cpu_measurements(f"workers{workers}", used, done + len(results.first_open))
         errors = len(results.errors)
         measurements.append(
             Measurement(f"workers{workers}_saturated_errors", value=errors, unit="errors", target="0")
@@ -82,9 +90,32 @@ def run(
     return measurements
 
 
+def _cpu_measurements(prefix: str, used: cpu.CpuSample, actions: int) -> list[Measurement]:
+    if not actions:
+        return []
+    per = {
+        "machine": used.machine_busy_s,
+        "app": used.app_s,
+        "postgres": used.postgres_s,
+        "client": used.client_s,
+    }
+    found = [
+        Measurement(f"{prefix}_cpu_{part}_per_action", value=round(seconds * 1000 / actions, 1),
+                    target="CPU time; machine = every process, the others included")
+        for part, seconds in per.items()
+    ]  # fmt: skip
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if used.machine_busy_s > 0:
+        capacity = cores * actions / used.machine_busy_s
+        found.append(Measurement(f"{prefix}_capacity", value=round(capacity, 1), unit="actions/s",
+                                 target=f"{cores} cores / machine CPU per action"))  # fmt: skip
+    return found
+
+
 @contextmanager
-def served(workers: int) -> Iterator[str]:
-    """`migration-lab serve --workers N` on a free port of 127.0.0.1; stopped and removed afterwards."""
+def served(workers: int) -> Iterator[tuple[str, Callable[[], tuple[int, int | None]]]]:
+    """`migration-lab serve --workers N` on a free port of 127.0.0.1; stopped and removed afterwards.
+    Yields its base URL and a function giving the server's pid and its cluster's postmaster pid."""
     root = Path(tempfile.mkdtemp(prefix="migration-lab-bench-workers-"))
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -105,7 +136,7 @@ def served(workers: int) -> Iterator[str]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base_url, server, root)
-        yield base_url
+        yield base_url, lambda: (server.pid, cpu.postmaster_of(root / "data"))
     finally:
         server.send_signal(signal.SIGINT)
         try:

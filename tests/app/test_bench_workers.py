@@ -22,3 +22,11 @@ def test_a_tiny_class_and_both_saturation_runs_report_without_errors() -> None:
     one, two = measured["workers1_throughput"].value, measured["workers2_throughput"].value
     # The ratio is of the unrounded throughputs: with a few actions in 6 s, rounding each moves it a little.
     assert ratio == pytest.approx(two / one if one else 0.0, rel=0.05, abs=0.02)
+    # Where the CPU went, per action: every part measured (a cluster found, the workers' tree walked), and
+    # the machine's busy time holds them all (it also holds whatever else ran meanwhile).
+    for count in (1, 2):
+        parts = {part: measured[f"workers{count}_cpu_{part}_per_action"].value
+                 for part in ("machine", "app", "postgres", "client")}  # fmt: skip
+        assert all(value > 0 for value in parts.values()), parts
+        assert parts["machine"] >= 0.9 * (parts["app"] + parts["postgres"] + parts["client"]), parts
+        assert measured[f"workers{count}_capacity"].unit == "actions/s"
