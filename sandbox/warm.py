@@ -11,6 +11,12 @@ back (so nothing survives a loan: settings a learner's function or migration set
 prepared statements, and advisory locks such as the migration lock, which must not outlive the command),
 and closed instead of kept when the caller failed or left a transaction open. A workspace reset or a copy
 ends its sessions on the server; such a connection fails the check before its next loan and is replaced.
+
+Kept connections count in the role's connection limit, and with several worker processes each keeps its
+own: so a connection is kept only while the role has fewer than `per_role` kept ones on the server, in
+every process together (they are marked with an application_name and counted in pg_stat_activity). The
+rest of the limit stays free for the learner's own sessions and the platform's fresh ones (the SQL
+console, live traffic).
 """
 
 from __future__ import annotations
@@ -26,14 +32,25 @@ from psycopg.pq import TransactionStatus
 
 IDLE_S = 30.0
 MAX_IDLE = 64
+PER_ROLE = 4
+APPLICATION_NAME = "migration-lab-kept"
+# Qualified throughout: the role's own search path could put a learner's view or function first.
+KEPT_OF_ROLE = (
+    "SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity"
+    " WHERE usename OPERATOR(pg_catalog.=) pg_catalog.current_user()"
+    " AND application_name OPERATOR(pg_catalog.=) %s AND state OPERATOR(pg_catalog.=) 'idle'"
+    " AND pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()"
+)
 
 
 class WarmConnections:
-    """At most `max_idle` idle connections in all, each closed after `idle_s` seconds unused."""
+    """At most `max_idle` idle connections in this process, `per_role` of a role on its server, each
+    closed after `idle_s` seconds unused."""
 
-    def __init__(self, max_idle: int = MAX_IDLE, idle_s: float = IDLE_S) -> None:
+    def __init__(self, max_idle: int = MAX_IDLE, idle_s: float = IDLE_S, per_role: int = PER_ROLE) -> None:
         self.max_idle = max_idle
         self.idle_s = idle_s
+        self.per_role = per_role
         self._idle: OrderedDict[int, tuple[str, psycopg.Connection, float]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -53,7 +70,7 @@ class WarmConnections:
 
     @staticmethod
     def _connect(conninfo: str) -> psycopg.Connection:
-        conn = psycopg.connect(conninfo, autocommit=True)
+        conn = psycopg.connect(conninfo, autocommit=True, application_name=APPLICATION_NAME)
         # No server-side prepared statements: `DISCARD ALL` drops them behind psycopg's back.
         conn.prepare_threshold = None
         return conn
@@ -90,7 +107,11 @@ class WarmConnections:
     def _give(self, conninfo: str, conn: psycopg.Connection) -> None:
         try:
             conn.execute("DISCARD ALL")
+            row = conn.execute(KEPT_OF_ROLE, (APPLICATION_NAME,)).fetchone()
         except psycopg.Error:
+            conn.close()
+            return
+        if row is None or row[0] >= self.per_role:
             conn.close()
             return
         surplus = []
