@@ -27,23 +27,29 @@ from pathlib import Path
 import psycopg
 from hypothesis import HealthCheck, Phase, given, settings
 
-from fuzz.schemas import pairs
+from fuzz.schemas import SCHEMA_NAMES, pairs
 from sandbox.migrate.commands import diff
 
 CATALOG_QUERIES = {
-    "columns": """SELECT c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-        pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-        JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid
-        AND d.adnum = a.attnum WHERE n.nspname = 'public' AND c.relkind = 'r' AND a.attnum > 0
-        AND NOT a.attisdropped ORDER BY 1, 2""",
-    "constraints": """SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k
+    "columns": """SELECT n.nspname, c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
+        a.attnotnull, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a
+        JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE n.nspname IN (SCHEMAS) AND c.relkind = 'r' AND a.attnum > 0
+        AND NOT a.attisdropped ORDER BY 1, 2, 3""",
+    "constraints": """SELECT n.nspname, c.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k
         JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = 'public' ORDER BY 1, 2""",
-    "indexes": """SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1""",
-    "enums": """SELECT t.typname, e.enumsortorder, e.enumlabel FROM pg_enum e JOIN pg_type t
-        ON t.oid = e.enumtypid ORDER BY 1, 2""",
-    "sequences": """SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1""",
+        WHERE n.nspname IN (SCHEMAS) ORDER BY 1, 2, 3""",
+    "indexes": """SELECT schemaname, indexname, indexdef FROM pg_indexes WHERE schemaname IN (SCHEMAS)
+        ORDER BY 1, 2""",
+    "enums": """SELECT n.nspname, t.typname, e.enumsortorder, e.enumlabel FROM pg_enum e JOIN pg_type t
+        ON t.oid = e.enumtypid JOIN pg_namespace n ON n.oid = t.typnamespace ORDER BY 1, 2, 3""",
+    "sequences": """SELECT schemaname, sequencename FROM pg_sequences WHERE schemaname IN (SCHEMAS)
+        ORDER BY 1, 2""",
 }
+# The database schemas the generator uses (fuzz.schemas.SCHEMA_NAMES): each catalog query reads them all.
+SCHEMAS = ", ".join(f"'{name}'" for name in SCHEMA_NAMES)
+CATALOG_QUERIES = {name: query.replace("SCHEMAS", SCHEMAS) for name, query in CATALOG_QUERIES.items()}
 
 
 def generate(count: int, seed: int) -> list[tuple[str, str]]:
@@ -93,7 +99,8 @@ def ours(from_text: str | None, to_text: str | None) -> dict[str, str]:
 
 def catalog(url: str, scripts: list[str]) -> tuple[dict[str, list[tuple[object, ...]]] | None, str]:
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        for name in SCHEMA_NAMES:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'.encode())
         conn.execute("CREATE SCHEMA public")
         for script in scripts:
             try:

@@ -18,6 +18,7 @@ ENUM_NAMES = ["Role", "Status"]
 ENUM_VALUES = ["A", "B", "C", "D", "ACTIVE", "DONE"]
 ACTIONS = ["Cascade", "Restrict", "NoAction", "SetNull", "SetDefault"]
 INDEX_TYPES = ["BTree", "Hash"]
+SCHEMA_NAMES = ["public", "auth", "billing"]
 
 # scalar -> native types usable with it (None: the scalar's own type)
 NATIVE: dict[str, list[str | None]] = {
@@ -110,6 +111,14 @@ class Spec:
     relations: list[RelationSpec] = field(default_factory=list)
     relation_mode_prisma: bool = False
     extensions: list[str] = field(default_factory=list)
+    # Multi-schema: the datasource's `schemas` (empty: not set) and the `@@schema` of models and enums
+    # by name (one not placed goes to the first schema).
+    schemas: list[str] = field(default_factory=list)
+    placement: dict[str, str] = field(default_factory=dict)
+
+    def schema_of(self, block: str) -> str:
+        placed = self.placement.get(block)
+        return placed if placed in self.schemas else self.schemas[0]
 
     def model(self, name: str) -> ModelSpec:
         return next(m for m in self.models if m.name == name)
@@ -127,9 +136,12 @@ def render(spec: Spec) -> str:
         source += f"  extensions = [{', '.join(spec.extensions)}]\n"
         preview = '  previewFeatures = ["postgresqlExtensions"]\n'
         out.append('generator client {\n  provider = "prisma-client"\n' + preview + "}\n")
+    if spec.schemas:
+        source += f"  schemas = [{', '.join(f'{chr(34)}{s}{chr(34)}' for s in spec.schemas)}]\n"
     out.append("datasource db {\n" + source + "}\n")
     for name, values in spec.enums.items():
-        out.append(f"enum {name} {{\n" + "".join(f"  {v}\n" for v in values) + "}\n")
+        placed = f'  @@schema("{spec.schema_of(name)}")\n' if spec.schemas else ""
+        out.append(f"enum {name} {{\n" + "".join(f"  {v}\n" for v in values) + placed + "}\n")
     for model in spec.models:
         out.append(_render_model(spec, model))
     return "\n".join(out)
@@ -189,6 +201,8 @@ def _render_model(spec: Spec, model: ModelSpec) -> str:
         lines.append("  " + _render_index(ix))
     if model.map:
         lines.append(f'  @@map("{model.map}")')
+    if spec.schemas:
+        lines.append(f'  @@schema("{spec.schema_of(model.name)}")')
     return f"model {model.name} {{\n" + "\n".join(lines) + "\n}\n"
 
 
@@ -314,6 +328,10 @@ def specs(draw: st.DrawFn) -> Spec:
         spec.models.append(model)
     for _ in range(draw(st.integers(0, 3))):
         spec.relations.append(draw(relation_specs(spec)))
+    if draw(st.integers(0, 3)) == 0:  # a quarter of the schemas use two or three database schemas
+        spec.schemas = draw(st.lists(st.sampled_from(SCHEMA_NAMES), unique=True, min_size=2, max_size=3))
+        for block in [*spec.enums, *(m.name for m in spec.models)]:
+            spec.placement[block] = draw(st.sampled_from(spec.schemas))
     return spec
 
 
@@ -380,6 +398,8 @@ def _fix_maps(model: ModelSpec) -> None:
 # ----- edits ------------------------------------------------------------------------------------------
 
 EDITS = [
+    "move_block",
+    "add_schema",
     "add_field",
     "drop_field",
     "change_type",
@@ -416,6 +436,17 @@ def edited(draw: st.DrawFn, spec: Spec) -> Spec:
 def _edit(draw: st.DrawFn, spec: Spec, kind: str) -> None:
     if kind == "toggle_relation_mode":
         spec.relation_mode_prisma = not spec.relation_mode_prisma
+        return
+    if kind in ("move_block", "add_schema"):
+        if not spec.schemas:
+            return
+        if kind == "add_schema":
+            free = [s for s in SCHEMA_NAMES if s not in spec.schemas]
+            if free:
+                spec.schemas.append(draw(st.sampled_from(free)))
+        blocks = [*spec.enums, *(m.name for m in spec.models)]
+        if blocks:
+            spec.placement[draw(st.sampled_from(blocks))] = draw(st.sampled_from(spec.schemas))
         return
     if kind == "add_extension":
         free = [e for e in ("citext", "pgcrypto", "hstore") if e not in spec.extensions]

@@ -40,7 +40,8 @@ def display(sql_type: str) -> str:
 
 def column_type_change(before: Column, after: Column) -> TypeChange | None:
     if before.is_enum or after.is_enum:
-        same = before.is_enum and after.is_enum and before.type == after.type
+        named = (before.enum_schema, before.type) == (after.enum_schema, after.type)
+        same = before.is_enum and after.is_enum and named
         return None if same and before.is_array == after.is_array else "not_castable"
     if before.is_array != after.is_array:
         name, args = parse(after.type)

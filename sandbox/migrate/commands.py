@@ -445,10 +445,10 @@ def migrate_dev(
                 diagnosis.pending,
             )
             applied = [m for m in migrations if m.name in diagnosis.applied]
-            expected = replay(shadow, applied)
-            drift = diff_schemas(expected, introspect(dev))
-            full = expected if len(applied) == len(migrations) else replay(shadow, migrations)
-            if _needs_reset(result, diagnosis, drift, url):
+            expected = replay(shadow, applied, target.listed)
+            drift = diff_schemas(expected, introspect(dev, target.listed))
+            full = expected if len(applied) == len(migrations) else replay(shadow, migrations, target.listed)
+            if _needs_reset(result, diagnosis, drift, url, target.declared):
                 return
             _apply_pending(dev, migrations, result)
             if result.applied:
@@ -510,7 +510,11 @@ def _summary(steps: list[Step]) -> list[str]:
 
 
 def _needs_reset(
-    result: CommandResult, diagnosis: _Diagnosis, drift: list[Step], url: str | psycopg.Connection
+    result: CommandResult,
+    diagnosis: _Diagnosis,
+    drift: list[Step],
+    url: str | psycopg.Connection,
+    schemas: Sequence[str] = (),
 ) -> bool:
     """Prisma's reset conditions for dev: failed or edited migrations, drift, a diverging history."""
     reasons = [f"The migration `{name}` failed." for name in diagnosis.failed]
@@ -538,7 +542,9 @@ def _needs_reset(
     result.exit_code = 130
     text = reasons[0] if len(reasons) == 1 else "".join(f"- {reason}\n" for reason in reasons)
     result.say(text)  # Prisma prints the reason and a newline: a blank line after a summary or a list
-    result.say(f'We need to reset the "public" schema at "{location(url)}"\n')
+    # With a datasource's `schemas`, Prisma names them all, as listed.
+    what = f'following schemas: "{", ".join(schemas)}"' if schemas else '"public" schema'
+    result.say(f'We need to reset the {what} at "{location(url)}"\n')
     result.say("You may use prisma migrate reset to drop the development database.")
     result.say("All data will be lost.")
     return True

@@ -121,7 +121,12 @@ def _json_text(text: str) -> str:
 def _render(value: Value, column: Column) -> str:
     """A value spelled the way Prisma writes it."""
     if value[0] == "list":
-        element = f'"{column.type}"' if column.is_enum else column.type
+        element = column.type
+        if column.is_enum:
+            element = f'"{column.type}"'
+            if column.enum_schema is not None:
+                element = f'"{column.enum_schema}".{element}'
+
         return f"ARRAY[{', '.join(_render(v, column) for v in value[1])}]::{element}[]"
     if value[0] in ("string", "json"):
         text: str = value[1]

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from sandbox.migrate import casts
 from sandbox.migrate.default_values import defaults_match
-from sandbox.migrate.sqlschema import Column, ForeignKey, Index, SqlSchema, Table
+from sandbox.migrate.sqlschema import Column, ForeignKey, Index, SqlSchema, Table, schema_name
 from sandbox.migrate.steps import (
     STEP_ORDER,
     AddColumn,
@@ -25,6 +25,7 @@ from sandbox.migrate.steps import (
     CreateEnum,
     CreateExtension,
     CreateIndex,
+    CreateSchema,
     CreateTable,
     DropAndRecreateColumn,
     DropColumn,
@@ -61,28 +62,33 @@ def diff_schemas(before: SqlSchema, after: SqlSchema) -> list[Step]:
     def add(step: Step, *key: object) -> None:
         keyed.append(((STEP_ORDER.index(type(step)), *key), step))
 
-    before_tables = [t for t in before.tables if t.name not in IGNORED_TABLES]
-    after_tables = [t for t in after.tables if t.name not in IGNORED_TABLES]
-    b_pos = {t.name: i for i, t in enumerate(before_tables)}
-    a_pos = {t.name: i for i, t in enumerate(after_tables)}
+    before_tables = [t for t in before.tables if not _ignored(t)]
+    after_tables = [t for t in after.tables if not _ignored(t)]
+    b_pos = {_key(t): i for i, t in enumerate(before_tables)}
+    a_pos = {_key(t): i for i, t in enumerate(after_tables)}
+
+    existing = before.existing_namespaces()
+    holding = {schema_name(t.schema) for t in after_tables} | {schema_name(e.schema) for e in after.enums}
+    for name in sorted(holding - existing, key=lambda n: n.encode("utf-8")):
+        add(CreateSchema(name), name.encode("utf-8"))
 
     for table in after_tables:
-        if table.name in b_pos:
+        if _key(table) in b_pos:
             continue
-        ti = a_pos[table.name]
+        ti = a_pos[_key(table)]
         add(CreateTable(table), ti)
         for fi, fk in enumerate(table.foreign_keys):
-            add(AddForeignKey(table.name, fk), ti, fi)
+            add(AddForeignKey(table.name, fk, table.schema), ti, fi)
         for ii, index in enumerate(table.indexes):
-            add(CreateIndex(table.name, index, on_new_table=True), _NONE, ti, ii, 0)
+            add(CreateIndex(table.name, index, on_new_table=True, schema=table.schema), _NONE, ti, ii, 0)
 
     for table in before_tables:
-        if table.name in a_pos:
+        if _key(table) in a_pos:
             continue
-        ti = b_pos[table.name]
+        ti = b_pos[_key(table)]
         add(DropTable(table), ti)
         for fi, fk in enumerate(table.foreign_keys):
-            add(DropForeignKey(table.name, fk), ti, fi)
+            add(DropForeignKey(table.name, fk, table.schema), ti, fi)
 
     sequences = [
         (t.name, c.name, c.default.sql)
@@ -91,10 +97,10 @@ def diff_schemas(before: SqlSchema, after: SqlSchema) -> list[Step]:
         if c.default is not None and c.default.kind == "sequence"
     ]
     for old in before_tables:
-        new = after.table(old.name)
+        new = after.table(old.name, old.schema)
         if new is None:
             continue
-        _diff_table(old, new, (b_pos[old.name], a_pos[new.name]), add, sequences)
+        _diff_table(old, new, (b_pos[_key(old)], a_pos[_key(new)]), add, sequences)
 
     _diff_enums(before, after, before_tables, add)
     known = {e.name for e in before.extensions}
@@ -106,8 +112,17 @@ def diff_schemas(before: SqlSchema, after: SqlSchema) -> list[Step]:
     return [step for _, step in keyed]
 
 
+def _key(table: Table) -> tuple[str | None, str]:
+    return table.schema, table.name
+
+
+def _ignored(table: Table) -> bool:
+    return table.schema is None and table.name in IGNORED_TABLES
+
+
 def _diff_table(old: Table, new: Table, pos: tuple[int, int], add: _Add, sequences: Sequences) -> None:
     bt, at = pos
+    schema = new.schema
     old_fks, new_fks = list(enumerate(old.foreign_keys)), list(enumerate(new.foreign_keys))
     matched_fks: list[tuple[int, ForeignKey, int, ForeignKey]] = []
     for ni, nfk in new_fks:
@@ -120,15 +135,15 @@ def _diff_table(old: Table, new: Table, pos: tuple[int, int], add: _Add, sequenc
             None,
         )
         if match is None:
-            add(AddForeignKey(new.name, nfk), at, ni)
+            add(AddForeignKey(new.name, nfk, schema), at, ni)
         else:
             matched_fks.append((match[0], match[1], ni, nfk))
     for oi, ofk in old_fks:
         if oi not in {m[0] for m in matched_fks}:
-            add(DropForeignKey(old.name, ofk), bt, oi)
+            add(DropForeignKey(old.name, ofk, schema), bt, oi)
     for oi, ofk, ni, nfk in matched_fks:
         if ofk.name != nfk.name and not _is_implicit_m2m(old):
-            add(RenameForeignKey(old.name, ofk.name, nfk.name), (bt, oi), (at, ni))
+            add(RenameForeignKey(old.name, ofk.name, nfk.name, schema), (bt, oi), (at, ni))
 
     matched_idx: dict[int, int] = {}
     for ni, nidx in enumerate(new.indexes):
@@ -136,14 +151,14 @@ def _diff_table(old: Table, new: Table, pos: tuple[int, int], add: _Add, sequenc
             (i for i, o in enumerate(old.indexes) if i not in matched_idx and _indexes_match(o, nidx)), None
         )
         if found is None:
-            add(CreateIndex(new.name, nidx), bt, at, ni, 0)
+            add(CreateIndex(new.name, nidx, schema=schema), bt, at, ni, 0)
         else:
             matched_idx[found] = ni
             if old.indexes[found].name != nidx.name:
-                add(RenameIndex(old.name, old.indexes[found].name, nidx.name), bt, found, at, ni)
+                add(RenameIndex(old.name, old.indexes[found].name, nidx.name, schema), bt, found, at, ni)
     for oi, oidx in enumerate(old.indexes):
         if oi not in matched_idx:
-            add(DropIndex(old.name, oidx), bt, oi)
+            add(DropIndex(old.name, oidx, schema), bt, oi)
 
     changes: list[TableChange] = []
     pk_columns_changed = (old.primary_key is None) != (new.primary_key is None) or (
@@ -181,11 +196,11 @@ def _diff_table(old: Table, new: Table, pos: tuple[int, int], add: _Add, sequenc
     if new.primary_key is not None and pk_columns_changed:
         changes.append(AddPrimaryKey(new.primary_key))
     if changes:
-        add(AlterTable(old.name, changes, old, new, sequences), bt, at)
+        add(AlterTable(old.name, changes, old, new, sequences, schema), bt, at)
     # Prisma re-creates the kept indexes that cover a dropped-and-recreated column.
     for ni in matched_idx.values():
         if recreated & set(new.indexes[ni].columns):
-            add(CreateIndex(new.name, new.indexes[ni], after_recreate=True), bt, at, ni, 1)
+            add(CreateIndex(new.name, new.indexes[ni], after_recreate=True, schema=schema), bt, at, ni, 1)
 
 
 def _by_name(columns: list[Column]) -> list[Column]:
@@ -215,6 +230,8 @@ def column_changes(old: Column, new: Column) -> tuple[list[ColumnChangeKind], Ty
 
 
 def _fks_match(a: ForeignKey, b: ForeignKey, old: Table, new: Table) -> bool:
+    # The referenced table is compared by name only, as Prisma's differ does: a referenced model moved to
+    # another schema keeps its foreign key (and the DROP TABLE of its old place then fails, as Prisma's).
     if a.referenced_table != b.referenced_table or a.referenced_columns != b.referenced_columns:
         return False
     if a.columns != b.columns or (a.on_delete, a.on_update) != (b.on_delete, b.on_update):
@@ -236,7 +253,7 @@ def _is_implicit_m2m(table: Table) -> bool:
 
 def _diff_enums(before: SqlSchema, after: SqlSchema, before_tables: list[Table], add: _Add) -> None:
     for bi, old in enumerate(before.enums):
-        new = after.enum(old.name)
+        new = after.enum(old.name, old.schema)
         if new is None:
             continue
         added = [v for v in new.values if v not in old.values]
@@ -248,30 +265,35 @@ def _diff_enums(before: SqlSchema, after: SqlSchema, before_tables: list[Table],
             _fill_enum_rewrite(step, before_tables, after)
         add(step, bi)
     for ai, new in enumerate(after.enums):
-        if before.enum(new.name) is None:
+        if before.enum(new.name, new.schema) is None:
             add(CreateEnum(new), ai)
     for bi, old in enumerate(before.enums):
-        if after.enum(old.name) is None:
+        if after.enum(old.name, old.schema) is None:
             add(DropEnum(old), bi)
 
 
 def _fill_enum_rewrite(step: AlterEnum, before_tables: list[Table], after: SqlSchema) -> None:
-    name = step.before.name
+    name, schema = step.before.name, step.before.schema
 
     def uses(col: Column | None, enum: str) -> bool:
-        return col is not None and col.is_enum and col.type == enum and col.default is not None
+        return (
+            col is not None
+            and col.is_enum
+            and (col.enum_schema, col.type) == (schema, enum)
+            and col.default is not None
+        )
 
     for table in before_tables:
-        new_table = after.table(table.name)
+        new_table = after.table(table.name, table.schema)
         for col in _by_name(table.columns):
             if not uses(col, name):
                 continue
-            step.defaults_dropped.append((table.name, col.name))
+            step.defaults_dropped.append((_key(table), col.name))
             new_col = new_table.column(col.name) if new_table else None
             if new_col is not None and uses(new_col, step.after.name):
                 assert new_col.default is not None
-                step.defaults_reinstalled.append((table.name, col.name, new_col.default.sql))
+                step.defaults_reinstalled.append((_key(table), col.name, new_col.default.sql))
     for table in after.tables:
         for col in table.columns:
-            if col.is_enum and col.type == step.after.name:
-                step.columns.append((table.name, col.name, col.is_array))
+            if col.is_enum and (col.enum_schema, col.type) == (schema, step.after.name):
+                step.columns.append((_key(table), col.name, col.is_array))

@@ -7,11 +7,13 @@ generates against an introspected database (the shadow database of `migrate dev`
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import psycopg
 
 from sandbox.migrate.default_values import from_catalog
 from sandbox.migrate.sqlschema import (
+    DEFAULT_SCHEMA,
     Column,
     Enum,
     ForeignKey,
@@ -20,6 +22,7 @@ from sandbox.migrate.sqlschema import (
     ReferentialAction,
     SqlSchema,
     Table,
+    schema_key,
 )
 
 IGNORED_TABLES = ("_prisma_migrations",)
@@ -28,23 +31,25 @@ ACTIONS: dict[str, ReferentialAction] = {
 }  # fmt: skip
 
 COLUMNS_SQL = """
-SELECT c.relname, a.attname, a.attnotnull, pg_get_expr(d.adbin, d.adrelid),
+SELECT n.nspname, c.relname, a.attname, a.attnotnull, pg_get_expr(d.adbin, d.adrelid),
        format_type(CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE a.atttypid END, a.atttypmod),
-       t.typcategory = 'A', coalesce(et.typtype, t.typtype) = 'e', coalesce(et.typname, t.typname)
+       t.typcategory = 'A', coalesce(et.typtype, t.typtype) = 'e', coalesce(et.typname, t.typname),
+       tn.nspname
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_type et ON t.typcategory = 'A' AND et.oid = t.typelem
+JOIN pg_namespace tn ON tn.oid = coalesce(et.typnamespace, t.typnamespace)
 LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
-WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-ORDER BY c.relname COLLATE "C", a.attnum
+WHERE n.nspname = ANY(%(schemas)s) AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C", a.attnum
 """
 CONSTRAINTS_SQL = """
-SELECT c.relname, con.conname, con.contype,
+SELECT n.nspname, c.relname, con.conname, con.contype,
        ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i)::text[],
-       ref.relname,
+       refn.nspname, ref.relname,
        ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
              JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i)::text[],
        con.confdeltype, con.confupdtype
@@ -52,11 +57,12 @@ FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class ref ON ref.oid = con.confrelid
-WHERE n.nspname = %(schema)s AND con.contype IN ('p', 'f')
-ORDER BY c.relname COLLATE "C", con.conname COLLATE "C"
+LEFT JOIN pg_namespace refn ON refn.oid = ref.relnamespace
+WHERE n.nspname = ANY(%(schemas)s) AND con.contype IN ('p', 'f')
+ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C", con.conname COLLATE "C"
 """
 INDEXES_SQL = """
-SELECT c.relname, i.relname, x.indisunique,
+SELECT n.nspname, c.relname, i.relname, x.indisunique,
        ARRAY(SELECT a.attname FROM unnest(x.indkey) WITH ORDINALITY k(n, o)
              JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.n ORDER BY k.o)::text[],
        ARRAY(SELECT CASE WHEN o.opt & 1 = 1 THEN 'DESC' END
@@ -70,17 +76,17 @@ JOIN pg_class c ON c.oid = x.indrelid
 JOIN pg_class i ON i.oid = x.indexrelid
 JOIN pg_am am ON am.oid = i.relam
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = %(schema)s AND NOT x.indisprimary
-ORDER BY c.relname COLLATE "C", i.relname COLLATE "C"
+WHERE n.nspname = ANY(%(schemas)s) AND NOT x.indisprimary
+ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C", i.relname COLLATE "C"
 """
 ENUMS_SQL = """
-SELECT t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)::text[]
+SELECT n.nspname, t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)::text[]
 FROM pg_type t
 JOIN pg_namespace n ON n.oid = t.typnamespace
 JOIN pg_enum e ON e.enumtypid = t.oid
-WHERE n.nspname = %(schema)s
-GROUP BY t.typname
-ORDER BY t.typname COLLATE "C"
+WHERE n.nspname = ANY(%(schemas)s)
+GROUP BY n.nspname, t.typname
+ORDER BY n.nspname COLLATE "C", t.typname COLLATE "C"
 """
 
 # format_type() spelling -> Prisma's rendering (the arguments are kept).
@@ -96,23 +102,31 @@ TYPE_NAMES = {
 _FORMATTED = re.compile(r"^([a-z ]+?)(\([\d,]+\))?( with(?:out)? time zone)?$")
 
 
-def introspect(conn: psycopg.Connection, schema: str = "public") -> SqlSchema:
-    params = {"schema": schema}
-    tables: dict[str, Table] = {}
-    for relname, attname, notnull, default, formatted, is_array, is_enum, typname in conn.execute(
-        COLUMNS_SQL, params
-    ):
-        if relname in IGNORED_TABLES:
+NAMESPACES_SQL = "SELECT nspname FROM pg_namespace WHERE nspname = ANY(%(schemas)s)"
+
+
+def introspect(conn: psycopg.Connection, schemas: Sequence[str] = (DEFAULT_SCHEMA,)) -> SqlSchema:
+    """The database schemas `schemas` (a multi-schema datasource's `schemas`), sorted by schema and then
+    name as Prisma's describer lists them; `_prisma_migrations` (in the default schema) is left out."""
+    params = {"schemas": list(schemas)}
+    tables: dict[tuple[str | None, str], Table] = {}
+    for row in conn.execute(COLUMNS_SQL, params):
+        nspname, relname, attname, notnull, default, formatted, is_array, is_enum, typname, typns = row
+        key = (schema_key(nspname), relname)
+        if key[0] is None and relname in IGNORED_TABLES:
             continue
-        table = tables.setdefault(relname, Table(relname))
+        table = tables.setdefault(key, Table(relname, schema=key[0]))
         sql_type = typname if is_enum else render_type(formatted)
         column = Column(attname, sql_type, nullable=not notnull, is_enum=is_enum, is_array=is_array)
+        if is_enum:
+            column.enum_schema = schema_key(typns)
         column.default = from_catalog(default, column)
         table.columns.append(column)
-    for relname, conname, contype, columns, ref_table, ref_columns, on_delete, on_update in conn.execute(
-        CONSTRAINTS_SQL, params
-    ):
-        owner = tables.get(relname)
+    for row in conn.execute(CONSTRAINTS_SQL, params):
+        nspname, relname, conname, contype, columns, ref_ns, ref_table, ref_columns, on_delete, on_update = (
+            row
+        )
+        owner = tables.get((schema_key(nspname), relname))
         if owner is None:
             continue
         table = owner
@@ -120,12 +134,20 @@ def introspect(conn: psycopg.Connection, schema: str = "public") -> SqlSchema:
             table.primary_key = PrimaryKey(conname, list(columns))
         else:
             fk = ForeignKey(
-                conname, list(columns), ref_table, list(ref_columns), ACTIONS[on_delete], ACTIONS[on_update]
+                conname,
+                list(columns),
+                ref_table,
+                list(ref_columns),
+                ACTIONS[on_delete],
+                ACTIONS[on_update],
+                referenced_schema=schema_key(ref_ns),
             )
             table.foreign_keys.append(fk)
-    for relname, index_name, unique, columns, sorts, opclasses, method in conn.execute(INDEXES_SQL, params):
-        if relname in tables:
-            tables[relname].indexes.append(
+    for nspname, relname, index_name, unique, columns, sorts, opclasses, method in conn.execute(
+        INDEXES_SQL, params
+    ):
+        if (schema_key(nspname), relname) in tables:
+            tables[(schema_key(nspname), relname)].indexes.append(
                 Index(
                     index_name,
                     list(columns),
@@ -135,10 +157,17 @@ def introspect(conn: psycopg.Connection, schema: str = "public") -> SqlSchema:
                     algorithm=None if method == "BTREE" else method,
                 )
             )
-    enums = [Enum(name, list(values)) for name, values in conn.execute(ENUMS_SQL, params)]
+    enums = [Enum(name, list(values), schema_key(ns)) for ns, name, values in conn.execute(ENUMS_SQL, params)]
+    existing = [row[0] for row in conn.execute(NAMESPACES_SQL, params)]
     # No extensions: Prisma 7.10.1's `migrate dev` does not read them back either, so a schema's
     # `extensions = [...]` gives its CREATE EXTENSION IF NOT EXISTS in every new migration, as Prisma's does.
-    return SqlSchema(tables=list(tables.values()), enums=enums, namespace=schema)
+    return SqlSchema(
+        tables=list(tables.values()),
+        enums=enums,
+        namespace=DEFAULT_SCHEMA,
+        namespaces=existing,
+        listed=list(schemas),
+    )
 
 
 def render_type(formatted: str) -> str:

@@ -13,6 +13,7 @@ from sandbox.migrate.steps import (
     CreateEnum,
     CreateExtension,
     CreateIndex,
+    CreateSchema,
     CreateTable,
     DropAndRecreateColumn,
     DropColumn,
@@ -51,8 +52,9 @@ def render_script(
     `migrate diff --to-empty`."""
     sections = []
     # Prisma writes the CREATE SCHEMA preamble only in front of something to create.
-    if create_schema and steps:
-        sections.append(f"-- CreateSchema\nCREATE SCHEMA IF NOT EXISTS {quote(schema)};\n")
+    if create_schema and steps and not any(isinstance(s, CreateSchema) and s.name == schema for s in steps):
+        created = [s for s in steps if isinstance(s, CreateSchema)] + [CreateSchema(schema)]
+        steps = sorted(created, key=_by_name) + [s for s in steps if not isinstance(s, CreateSchema)]
     for step in steps:
         statements = render_step(step)
         if qualify_drops and isinstance(step, DropTable | DropForeignKey | DropEnum):
@@ -64,16 +66,26 @@ def render_script(
     return "\n".join(sections)
 
 
+def _by_name(step: CreateSchema) -> bytes:
+    return step.name.encode("utf-8")
+
+
 def _qualified_drop(step: DropTable | DropForeignKey | DropEnum, schema: str) -> str:
     if isinstance(step, DropTable):
-        return f"DROP TABLE {quote(schema)}.{quote(step.table.name)}"
+        return f"DROP TABLE {quote(step.table.schema or schema)}.{quote(step.table.name)}"
     if isinstance(step, DropEnum):
-        return f"DROP TYPE {quote(schema)}.{quote(step.enum.name)}"
-    return f"ALTER TABLE {quote(schema)}.{quote(step.table)} DROP CONSTRAINT {quote(step.foreign_key.name)}"
+        return f"DROP TYPE {quote(step.enum.schema or schema)}.{quote(step.enum.name)}"
+    table = f"{quote(step.schema or schema)}.{quote(step.table)}"
+    return f"ALTER TABLE {table} DROP CONSTRAINT {quote(step.foreign_key.name)}"
 
 
 def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def qualified(schema: str | None, name: str) -> str:
+    """A name in a database schema as Prisma writes it: the default schema (None) stays unqualified."""
+    return quote(name) if schema is None else f"{quote(schema)}.{quote(name)}"
 
 
 def string_literal(value: str) -> str:
@@ -82,7 +94,7 @@ def string_literal(value: str) -> str:
 
 def column_type(column: Column) -> str:
     if column.is_enum:
-        base = quote(column.type)
+        base = qualified(column.enum_schema, column.type)
     elif column.default is not None and column.default.kind == "sequence":
         base = SERIAL.get(column.type, column.type)
     else:
@@ -113,29 +125,33 @@ def create_table(table: Table) -> str:
     if table.primary_key is not None:
         pk = table.primary_key
         body += f",\n\n{INDENT}CONSTRAINT {quote(pk.name)} PRIMARY KEY ({columns_list(pk.columns, ',')})"
-    return f"CREATE TABLE {quote(table.name)} (\n{body}\n)"
+    return f"CREATE TABLE {qualified(table.schema, table.name)} (\n{body}\n)"
 
 
-def create_index(table: str, index: Index) -> str:
+def create_index(table: str, index: Index, schema: str | None = None) -> str:
     unique = "UNIQUE " if index.unique else ""
     parts = []
     for position, column in enumerate(index.columns):
         opclass, sort = index.opclass(position), index.sort(position)
         parts.append(quote(column) + (f" {opclass}" if opclass else "") + (f" {sort}" if sort else ""))
     using = f" USING {index.algorithm} (" if index.algorithm and index.algorithm != "BTREE" else "("
-    return f"CREATE {unique}INDEX {quote(index.name)} ON {quote(table)}{using}{', '.join(parts)})"
+    on = qualified(schema, table)
+    return f"CREATE {unique}INDEX {quote(index.name)} ON {on}{using}{', '.join(parts)})"
 
 
-def add_foreign_key(table: str, fk: ForeignKey) -> str:
+def add_foreign_key(table: str, fk: ForeignKey, schema: str | None = None) -> str:
     return (
-        f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(fk.name)} "
+        f"ALTER TABLE {qualified(schema, table)} ADD CONSTRAINT {quote(fk.name)} "
         f"FOREIGN KEY ({columns_list(fk.columns)}) "
-        f"REFERENCES {quote(fk.referenced_table)}({columns_list(fk.referenced_columns)}) "
+        f"REFERENCES {qualified(fk.referenced_schema, fk.referenced_table)}"
+        f"({columns_list(fk.referenced_columns)}) "
         f"ON DELETE {fk.on_delete} ON UPDATE {fk.on_update}"
     )
 
 
 def render_step(step: Step) -> list[str]:  # noqa: C901 - one branch per kind of step
+    if isinstance(step, CreateSchema):
+        return [f"CREATE SCHEMA IF NOT EXISTS {quote(step.name)}"]
     if isinstance(step, CreateExtension):
         extension = step.extension
         clause = f" WITH SCHEMA {quote(extension.schema)}" if extension.schema else ""
@@ -144,30 +160,31 @@ def render_step(step: Step) -> list[str]:  # noqa: C901 - one branch per kind of
         return [f"CREATE EXTENSION IF NOT EXISTS {quote(extension.name)}{clause}"]
     if isinstance(step, CreateEnum):
         values = ", ".join(string_literal(v) for v in step.enum.values)
-        return [f"CREATE TYPE {quote(step.enum.name)} AS ENUM ({values})"]
+        return [f"CREATE TYPE {qualified(step.enum.schema, step.enum.name)} AS ENUM ({values})"]
     if isinstance(step, AlterEnum):
         return _alter_enum(step)
     if isinstance(step, DropForeignKey):
-        return [f"ALTER TABLE {quote(step.table)} DROP CONSTRAINT {quote(step.foreign_key.name)}"]
+        table = qualified(step.schema, step.table)
+        return [f"ALTER TABLE {table} DROP CONSTRAINT {quote(step.foreign_key.name)}"]
     if isinstance(step, DropIndex):
-        return [f"DROP INDEX {quote(step.index.name)}"]
+        return [f"DROP INDEX {qualified(step.schema, step.index.name)}"]
     if isinstance(step, AlterTable):
         return _alter_table(step)
     if isinstance(step, DropTable):
-        return [f"DROP TABLE {quote(step.table.name)}"]
+        return [f"DROP TABLE {qualified(step.table.schema, step.table.name)}"]
     if isinstance(step, DropEnum):
-        return [f"DROP TYPE {quote(step.enum.name)}"]
+        return [f"DROP TYPE {qualified(step.enum.schema, step.enum.name)}"]
     if isinstance(step, CreateTable):
         return [create_table(step.table)]
     if isinstance(step, CreateIndex):
-        return [create_index(step.table, step.index)]
+        return [create_index(step.table, step.index, step.schema)]
     if isinstance(step, RenameForeignKey):
         renamed = f"RENAME CONSTRAINT {quote(step.old_name)} TO {quote(step.new_name)}"
-        return [f"ALTER TABLE {quote(step.table)} {renamed}"]
+        return [f"ALTER TABLE {qualified(step.schema, step.table)} {renamed}"]
     if isinstance(step, AddForeignKey):
-        return [add_foreign_key(step.table, step.foreign_key)]
+        return [add_foreign_key(step.table, step.foreign_key, step.schema)]
     if isinstance(step, RenameIndex):
-        return [f"ALTER INDEX {quote(step.old_name)} RENAME TO {quote(step.new_name)}"]
+        return [f"ALTER INDEX {qualified(step.schema, step.old_name)} RENAME TO {quote(step.new_name)}"]
     raise TypeError(f"unknown migration step {step!r}")
 
 
@@ -194,7 +211,7 @@ def _alter_table(step: AlterTable) -> list[str]:
             _alter_column(step, change, before, clauses, after)
     if not clauses:
         return []
-    return [*before, f"ALTER TABLE {quote(step.table)} " + ",\n".join(clauses), *after]
+    return [*before, f"ALTER TABLE {qualified(step.schema, step.table)} " + ",\n".join(clauses), *after]
 
 
 def _alter_column(
@@ -223,7 +240,8 @@ def _alter_column(
                 sequence = f"{step.table}_{new.name}_seq".lower()
                 before.append(f"CREATE SEQUENCE {sequence}")
                 clauses.append(f"{prefix} SET DEFAULT nextval({string_literal(sequence)})")
-                after.append(f"ALTER SEQUENCE {sequence} OWNED BY {quote(step.table)}.{quote(new.name)}")
+                owner = qualified(step.schema, step.table)
+                after.append(f"ALTER SEQUENCE {sequence} OWNED BY {owner}.{quote(new.name)}")
     if set_type:
         # Like Prisma, a SERIAL column keeps its SERIAL spelling here.
         clauses.append(f"{prefix} SET DATA TYPE {column_type(new)}")
@@ -239,33 +257,39 @@ def _sequence_still_used(step: AlterTable, old: Column) -> bool:
 
 
 def _alter_enum(step: AlterEnum) -> list[str]:
-    name = quote(step.before.name)
+    schema = step.before.schema
+    name = qualified(schema, step.before.name)
     if not step.removed:
         statements = [f"ALTER TYPE {name} ADD VALUE {string_literal(v)}" for v in step.added]
         if len(statements) > 1:
             statements[0] = f"{MANY_ENUM_VALUES_NOTE}\n\n{statements[0]}"
         return statements
-    qualified = (lambda n: f"{quote(step.namespace)}.{quote(n)}") if step.namespace else quote
-    new_name = quote(f"{step.after.name}_new")
+
+    # In the default schema Prisma qualifies the dropped defaults and the old type only when the old side
+    # was introspected (`step.namespace`); an enum in another schema is qualified everywhere.
+    def dropped(t: tuple[str | None, str]) -> str:
+        return qualified(t[0] or step.namespace, t[1])
+
+    new_name = qualified(schema, f"{step.after.name}_new")
     old_name = f"{step.before.name}_old"
     values = ", ".join(string_literal(v) for v in step.after.values)
     statements = ["BEGIN", f"CREATE TYPE {new_name} AS ENUM ({values})"]
     statements += [
-        f"ALTER TABLE {qualified(t)} ALTER COLUMN {quote(c)} DROP DEFAULT" for t, c in step.defaults_dropped
+        f"ALTER TABLE {dropped(t)} ALTER COLUMN {quote(c)} DROP DEFAULT" for t, c in step.defaults_dropped
     ]
     for table, column, is_array in step.columns:
         suffix = "[]" if is_array else ""
         statements.append(
-            f"ALTER TABLE {quote(table)} ALTER COLUMN {quote(column)} TYPE {new_name}{suffix} "
+            f"ALTER TABLE {qualified(*table)} ALTER COLUMN {quote(column)} TYPE {new_name}{suffix} "
             f"USING ({quote(column)}::text::{new_name}{suffix})"
         )
     statements += [
         f"ALTER TYPE {name} RENAME TO {quote(old_name)}",
         f"ALTER TYPE {new_name} RENAME TO {quote(step.after.name)}",
-        f"DROP TYPE {qualified(old_name)}",
+        f"DROP TYPE {qualified(schema or step.namespace, old_name)}",
     ]
     statements += [
-        f"ALTER TABLE {quote(t)} ALTER COLUMN {quote(c)} SET DEFAULT {d}"
+        f"ALTER TABLE {qualified(*t)} ALTER COLUMN {quote(c)} SET DEFAULT {d}"
         for t, c, d in step.defaults_reinstalled
     ]
     statements.append("COMMIT")

@@ -26,17 +26,13 @@ def diff_script(
 ) -> tuple[str, bool]:
     """The SQL script from one schema to the other (None means empty) and whether anything changes.
     Raises sandbox.prisma.SchemaError (its `path` set to the file's) for a schema that does not validate."""
-    before = calculate(from_schema, from_path) if from_schema is not None else SqlSchema()
+    # `--from-empty`: no database schema exists yet, so each one holding objects is created first.
+    before = calculate(from_schema, from_path) if from_schema is not None else SqlSchema(namespaces=[])
     after = calculate(to_schema, to_path) if to_schema is not None else SqlSchema()
     steps = diff_schemas(before, after)
-    create_schema = from_schema is None and to_schema is not None
     # `--to-empty`: Prisma names dropped tables, enums and foreign keys with their schema.
     qualify = to_schema is None
-    sql = (
-        render_script(steps, create_schema=create_schema, qualify_drops=qualify)
-        if steps or create_schema
-        else EMPTY_MIGRATION
-    )
+    sql = render_script(steps, qualify_drops=qualify) if steps else EMPTY_MIGRATION
     return sql, bool(steps)
 
 

@@ -76,8 +76,10 @@ def _replayed(conn: psycopg.Connection) -> list[tuple[str, str, bool]]:
     return [(r[0], r[1], r[2]) for r in rows]
 
 
-def replay(conn: psycopg.Connection, migrations: Sequence[Migration]) -> SqlSchema:
-    """Bring the shadow to exactly `migrations` (incrementally when possible) and introspect it."""
+def replay(
+    conn: psycopg.Connection, migrations: Sequence[Migration], schemas: Sequence[str] = ("public",)
+) -> SqlSchema:
+    """Bring the shadow to exactly `migrations` (incrementally when possible) and introspect `schemas`."""
     from sandbox.migrate.introspect import introspect
 
     wanted = [(m.name, m.checksum) for m in migrations]
@@ -98,7 +100,7 @@ def replay(conn: psycopg.Connection, migrations: Sequence[Migration]) -> SqlSche
         except ApplyError as err:
             raise ShadowReplayError(migration.name, err) from err
         conn.execute(f"UPDATE {STATE_SCHEMA}.replayed SET complete = true WHERE position = %s", (position,))
-    return introspect(conn)
+    return introspect(conn, schemas)
 
 
 def with_dbname(conninfo: str, dbname: str) -> str:

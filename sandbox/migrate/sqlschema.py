@@ -34,6 +34,7 @@ class Column:
     default: ColumnDefault | None = None
     is_enum: bool = False
     is_array: bool = False
+    enum_schema: str | None = None  # the database schema of the enum type, None for the default one
 
 
 @dataclass
@@ -94,6 +95,7 @@ class ForeignKey:
     referenced_columns: list[str]
     on_delete: ReferentialAction = "RESTRICT"
     on_update: ReferentialAction = "CASCADE"
+    referenced_schema: str | None = None
 
 
 @dataclass
@@ -103,6 +105,9 @@ class Table:
     primary_key: PrimaryKey | None = None
     indexes: list[Index] = field(default_factory=list)
     foreign_keys: list[ForeignKey] = field(default_factory=list)
+    # The database schema (multi-schema `@@schema`); None for the default one (`public`), which Prisma
+    # leaves unqualified in its SQL while it qualifies every other.
+    schema: str | None = None
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -112,6 +117,7 @@ class Table:
 class Enum:
     name: str
     values: list[str]
+    schema: str | None = None
 
 
 @dataclass
@@ -133,9 +139,33 @@ class SqlSchema:
     # "public" when read from a database (introspect), None when calculated from a Prisma schema: Prisma
     # qualifies a few statements of its enum rewrite with the schema only when the old side was introspected.
     namespace: str | None = None
+    # The database schemas that exist on this side (Prisma writes CREATE SCHEMA for one that holds objects
+    # of the target and is missing here). None: only the default one. A calculated schema has the
+    # datasource's `schemas` (or the default one without them); an introspected one those of them the
+    # database has; empty (`--from-empty`): none.
+    namespaces: list[str] | None = None
+    # The database schemas to read when introspecting for this schema (the datasource's `schemas`).
+    listed: list[str] = field(default_factory=lambda: [DEFAULT_SCHEMA])
+    # The datasource's `schemas` as written (multi-schema); empty when not set.
+    declared: list[str] = field(default_factory=list)
 
-    def table(self, name: str) -> Table | None:
-        return next((t for t in self.tables if t.name == name), None)
+    def table(self, name: str, schema: str | None = None) -> Table | None:
+        return next((t for t in self.tables if t.name == name and t.schema == schema), None)
 
-    def enum(self, name: str) -> Enum | None:
-        return next((e for e in self.enums if e.name == name), None)
+    def enum(self, name: str, schema: str | None = None) -> Enum | None:
+        return next((e for e in self.enums if e.name == name and e.schema == schema), None)
+
+    def existing_namespaces(self) -> set[str]:
+        return {DEFAULT_SCHEMA} if self.namespaces is None else set(self.namespaces)
+
+
+DEFAULT_SCHEMA = "public"
+
+
+def schema_name(schema: str | None) -> str:
+    """The real name of a database schema (None is the default one)."""
+    return DEFAULT_SCHEMA if schema is None else schema
+
+
+def schema_key(name: str) -> str | None:
+    return None if name == DEFAULT_SCHEMA else name

@@ -91,25 +91,34 @@ class AlterEnum:
     after: Enum
     added: list[str]
     removed: list[str]
-    # Statements of Prisma's enum rewrite (only used when values are removed):
+    # Statements of Prisma's enum rewrite (only used when values are removed), tables as (schema, name):
     # (table, column) pairs whose enum default is dropped first, and re-set to `default_after` if any.
-    defaults_dropped: list[tuple[str, str]] = field(default_factory=list)
-    defaults_reinstalled: list[tuple[str, str, str]] = field(default_factory=list)
+    defaults_dropped: list[tuple[tuple[str | None, str], str]] = field(default_factory=list)
+    defaults_reinstalled: list[tuple[tuple[str | None, str], str, str]] = field(default_factory=list)
     # (table, column, is_array) of every column of the target schema typed with the enum.
-    columns: list[tuple[str, str, bool]] = field(default_factory=list)
+    columns: list[tuple[tuple[str | None, str], str, bool]] = field(default_factory=list)
     namespace: str | None = None
+
+
+@dataclass
+class CreateSchema:
+    """`CREATE SCHEMA IF NOT EXISTS`: a database schema that holds objects of the target and is missing."""
+
+    name: str
 
 
 @dataclass
 class DropForeignKey:
     table: str
     foreign_key: ForeignKey
+    schema: str | None = None
 
 
 @dataclass
 class DropIndex:
     table: str
     index: Index
+    schema: str | None = None
 
 
 @dataclass
@@ -122,6 +131,7 @@ class AlterTable:
     # (table, column, sequence) of every column of the target schema that uses a sequence: Prisma keeps a
     # sequence that another column of the schema still uses.
     sequences: list[tuple[str, str, str]] = field(default_factory=list)
+    schema: str | None = None
 
 
 @dataclass
@@ -146,6 +156,7 @@ class CreateIndex:
     on_new_table: bool = False
     # Re-created because a column it covers is dropped and re-added (no unique-constraint warning then).
     after_recreate: bool = False
+    schema: str | None = None
 
 
 @dataclass
@@ -153,12 +164,14 @@ class RenameForeignKey:
     table: str
     old_name: str
     new_name: str
+    schema: str | None = None
 
 
 @dataclass
 class AddForeignKey:
     table: str
     foreign_key: ForeignKey
+    schema: str | None = None
 
 
 @dataclass
@@ -166,10 +179,12 @@ class RenameIndex:
     table: str
     old_name: str
     new_name: str
+    schema: str | None = None
 
 
 Step = (
-    CreateExtension
+    CreateSchema
+    | CreateExtension
     | CreateEnum
     | AlterEnum
     | DropForeignKey
@@ -186,6 +201,7 @@ Step = (
 
 # Prisma sorts steps by variant first, in this order (sql_migration.rs).
 STEP_ORDER: tuple[type, ...] = (
+    CreateSchema,
     CreateExtension,
     CreateEnum,
     AlterEnum,

@@ -15,6 +15,7 @@ from sandbox.migrate.steps import (
     CreateEnum,
     CreateExtension,
     CreateIndex,
+    CreateSchema,
     CreateTable,
     DropAndRecreateColumn,
     DropColumn,
@@ -30,8 +31,18 @@ from sandbox.migrate.steps import (
 )
 
 # Section kinds in the order Prisma prints them (DriftType in sql_migration.rs).
-ADDED_EXTENSION, ADDED_ENUM, ADDED_TABLE, REMOVED_ENUM, REMOVED_TABLE, CHANGED_ENUM, CHANGED_TABLE = range(7)
+(
+    ADDED_SCHEMA,
+    ADDED_EXTENSION,
+    ADDED_ENUM,
+    ADDED_TABLE,
+    REMOVED_ENUM,
+    REMOVED_TABLE,
+    CHANGED_ENUM,
+    CHANGED_TABLE,
+) = range(8)
 HEADERS = {
+    ADDED_SCHEMA: "[+] Added Schemas",
     ADDED_EXTENSION: "[+] Added extensions",
     ADDED_ENUM: "[+] Added enums",
     ADDED_TABLE: "[+] Added tables",
@@ -69,6 +80,8 @@ def _section(step: Step) -> tuple[int, str]:
         return REMOVED_TABLE, ""
     if isinstance(step, AlterEnum):
         return CHANGED_ENUM, step.before.name
+    if isinstance(step, CreateSchema):
+        return ADDED_SCHEMA, ""
     return CHANGED_TABLE, step.table
 
 
@@ -83,6 +96,8 @@ def _header(kind: int, name: str) -> str:
 
 
 def _lines(step: Step) -> list[str]:  # noqa: C901 - one branch per kind of step
+    if isinstance(step, CreateSchema):
+        return [f"  - {step.name}"]
     if isinstance(step, CreateExtension):
         return [f"  - {step.extension.name}"]
     if isinstance(step, CreateEnum | DropEnum):

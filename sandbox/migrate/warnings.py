@@ -85,21 +85,25 @@ class MigrationWarnings:
 
 
 class Count(Protocol):
-    """Rows of `table` (where `column` IS `condition`, when given): what a warning's wording depends on."""
+    """Rows of `table` (where `column` IS `condition`, when given) in the database schema `schema` (None:
+    the default one): what a warning's wording depends on."""
 
-    def __call__(self, table: str, column: str | None = None, condition: str = "") -> int: ...
+    def __call__(
+        self, table: str, column: str | None = None, condition: str = "", schema: str | None = None
+    ) -> int: ...
 
 
 def check_warnings(steps: list[Step], conn: psycopg.Connection | None) -> MigrationWarnings:
     """Findings for `steps` against the rows of `conn` (None: static texts only, nothing applies)."""
-    cache: dict[tuple[str, str | None, str], int] = {}
+    cache: dict[tuple[str | None, str, str | None, str], int] = {}
 
-    def count(table: str, column: str | None = None, condition: str = "") -> int:
-        key = (table, column, condition)
+    def count(table: str, column: str | None = None, condition: str = "", schema: str | None = None) -> int:
+        key = (schema, table, column, condition)
         if conn is None:
             return 0
         if key not in cache:
-            query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+            name = sql.Identifier(table) if schema is None else sql.Identifier(schema, table)
+            query = sql.SQL("SELECT count(*) FROM {}").format(name)
             if column is not None:
                 query += sql.SQL(" WHERE {} IS " + condition).format(sql.Identifier(column))
             row = conn.execute(query).fetchone()
@@ -115,7 +119,7 @@ def check_warnings(steps: list[Step], conn: psycopg.Connection | None) -> Migrat
 def _step_findings(i: int, step: Step, count: Count) -> list[Finding]:
     if isinstance(step, DropTable):
         t = step.table.name
-        rows = count(t)
+        rows = count(t, schema=step.table.schema)
         return [
             Finding(
                 i,
@@ -142,9 +146,16 @@ def _step_findings(i: int, step: Step, count: Count) -> list[Finding]:
             f"A unique constraint covering the columns `[{','.join(step.index.columns)}]` on the table "
             f"`{step.table}` will be added. If there are existing duplicate values, this will fail."
         )
-        return [Finding(i, text, text, count(step.table) > 0, False)]
+        return [Finding(i, text, text, count(step.table, schema=step.schema) > 0, False)]
     if isinstance(step, AlterTable):
-        return [f for change in step.changes for f in _change_findings(i, step.table, change, count)]
+        schema = step.schema
+
+        def in_schema(
+            table: str, column: str | None = None, condition: str = "", schema: str | None = schema
+        ) -> int:
+            return count(table, column, condition, schema)
+
+        return [f for change in step.changes for f in _change_findings(i, step.table, change, in_schema)]
     return []
 
 

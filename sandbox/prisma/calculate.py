@@ -10,12 +10,13 @@ from sandbox.migrate.sqlschema import (
     PrimaryKey,
     SqlSchema,
     Table,
+    schema_key,
 )
 from sandbox.migrate.sqlschema import (
     Enum as SqlEnum,
 )
 from sandbox.prisma import datasource, indexes, names
-from sandbox.prisma.ast import Attribute, Field, Model, NumberValue, PrismaSchema, Relation, index_refs
+from sandbox.prisma.ast import Attribute, Enum, Field, Model, NumberValue, PrismaSchema, Relation, index_refs
 from sandbox.prisma.defaults import to_column_default
 from sandbox.prisma.relations import ACTIONS
 from sandbox.prisma.types import SCALAR_SQL, native_sql
@@ -43,8 +44,14 @@ class _Calculator:
         self.models = {m.name: m for m in schema.models}
 
     def run(self) -> SqlSchema:
-        sql = SqlSchema()
-        sql.enums = [SqlEnum(e.db_name, [v.db_name for v in e.values]) for e in self.schema.enums]
+        listed = datasource.namespaces(self.schema)
+        # The schemas Prisma takes as existing on this side of a diff: those the datasource lists (without
+        # `schemas`, the default one): a model placed in `public` when it was not listed creates it.
+        in_use = listed or [datasource.DEFAULT_NAMESPACE]
+        sql = SqlSchema(namespaces=in_use, listed=in_use, declared=listed)
+        sql.enums = [
+            SqlEnum(e.db_name, [v.db_name for v in e.values], self._schema(e)) for e in self.schema.enums
+        ]
         tables = {m.name: self._table(m) for m in self.schema.models}
         sql.tables = list(tables.values())
         sql.extensions = datasource.extensions(self.schema)
@@ -73,12 +80,19 @@ class _Calculator:
                 sql.tables.append(join_table)
         return sql
 
+    @staticmethod
+    def _schema(block: Model | Enum) -> str | None:
+        name = datasource.block_namespace(block)
+        return None if name is None else schema_key(name)
+
     def column(self, field: Field) -> Column:
         enum = self.enums.get(field.type.name)
+        enum_schema = self._schema(enum) if enum is not None else None
         if field.type.raw is not None:
             sql_type = cast = field.type.raw
         elif enum is not None:
-            sql_type, cast = enum.db_name, f'"{enum.db_name}"'
+            sql_type = enum.db_name
+            cast = f'"{enum.db_name}"' if enum_schema is None else f'"{enum_schema}"."{enum.db_name}"'
         else:
             native = next((a for a in field.attributes if a.name.startswith("db.")), None)
             if native is not None:
@@ -96,11 +110,12 @@ class _Calculator:
             default=default,
             is_enum=enum is not None,
             is_array=field.list,
+            enum_schema=enum_schema,
         )
 
     def _table(self, model: Model) -> Table:
         scalars = [f for f in model.fields if f.type.name not in self.models]
-        table = Table(model.db_name, [self.column(f) for f in scalars])
+        table = Table(model.db_name, [self.column(f) for f in scalars], schema=self._schema(model))
         for field in scalars:
             id_attr = field.attribute("id")
             if id_attr is not None:
@@ -145,6 +160,7 @@ class _Calculator:
             referenced_columns=[target.field(n).db_name for n in relation.references],  # type: ignore[union-attr]
             on_delete=on_delete,  # type: ignore[arg-type]
             on_update=on_update,  # type: ignore[arg-type]
+            referenced_schema=self._schema(target),
         )
 
     def _join_table(self, relation: Relation) -> Table:
@@ -152,11 +168,19 @@ class _Calculator:
         a, b = relation.model, relation.target
         name = "_" + (relation.name or f"{a.name}To{b.name}")
         spelled = names.join_table_names(name)
-        table = Table(name)
+        table = Table(name, schema=self._schema(a))  # Prisma puts it in the schema of model A
         for letter, model in (("A", a), ("B", b)):
             id_field = next(f for f in model.fields if f.attribute("id"))
             id_column = self.column(id_field)
-            table.columns.append(Column(letter, id_column.type, nullable=False, is_enum=id_column.is_enum))
+            table.columns.append(
+                Column(
+                    letter,
+                    id_column.type,
+                    nullable=False,
+                    is_enum=id_column.is_enum,
+                    enum_schema=id_column.enum_schema,
+                )
+            )
             table.foreign_keys.append(
                 ForeignKey(
                     spelled[f"{letter.lower()}_fkey"],
@@ -165,6 +189,7 @@ class _Calculator:
                     [id_column.name],
                     "CASCADE",
                     "CASCADE",
+                    referenced_schema=self._schema(model),
                 )
             )
         table.primary_key = PrimaryKey(spelled["pkey"], ["A", "B"])

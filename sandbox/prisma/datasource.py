@@ -1,6 +1,6 @@
 """The datasource settings that change the SQL: `relationMode` (with "prisma", Prisma creates no foreign
-keys) and `extensions = [...]` (CREATE EXTENSION, behind the `postgresqlExtensions` preview feature), and
-the refusal of what stays outside the subset (multiple schemas), named as such."""
+keys), `extensions = [...]` (CREATE EXTENSION, behind the `postgresqlExtensions` preview feature) and
+`schemas = [...]` (multi-schema: every model and enum placed with `@@schema`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from sandbox.prisma.ast import (
     ArrayValue,
     ConfigBlock,
     ConstantValue,
+    Enum,
     FunctionCall,
+    Model,
     PrismaSchema,
     Property,
     Relation,
@@ -19,9 +21,11 @@ from sandbox.prisma.errors import Span
 
 RELATION_MODES = ("prisma", "foreignKeys")
 EXTENSION_ARGUMENTS = ("map", "schema", "version")
-MULTI_SCHEMA = (
-    "Multiple database schemas (`schemas = [...]` and `@@schema`) are outside Migration Lab's schema "
-    "subset: keep every model and enum in the `public` schema."
+DEFAULT_NAMESPACE = "public"
+MISSING_SCHEMA = "This {kind} is missing an `@@schema` attribute."
+SCHEMA_ARGUMENT = 'Error parsing attribute "@@schema": expected a schema name, for example @@schema("auth").'
+UNKNOWN_SCHEMA = (
+    "This schema is not defined in the datasource. Read more on `@@schema` at https://pris.ly/d/multi-schema"
 )
 
 
@@ -78,7 +82,7 @@ def check(schema: PrismaSchema, source: ConfigBlock) -> list[tuple[Span, str]]:
             )
     prop = _property(source, "schemas")
     if prop is not None:
-        problems.append((prop.span, MULTI_SCHEMA))
+        problems += _check_schemas(prop)
     prop = _property(source, "extensions")
     if prop is not None:
         problems += _check_extensions(schema, prop)
@@ -172,6 +176,66 @@ def _check_extensions(schema: PrismaSchema, prop: Property) -> list[tuple[Span, 
         elif not isinstance(item, ConstantValue):
             problems.append((item.span, "Expected an extension name, for example `citext`."))
     return problems
+
+
+def namespaces(schema: PrismaSchema) -> list[str]:
+    """The datasource's `schemas = [...]` (multi-schema), in the order written; empty when not set."""
+    source = datasource(schema)
+    prop = _property(source, "schemas") if source is not None else None
+    if prop is None or not isinstance(prop.value, ArrayValue):
+        return []
+    return [item.value for item in prop.value.items if isinstance(item, StringValue)]
+
+
+def block_namespace(block: Model | Enum) -> str | None:
+    """The `@@schema("...")` of a model or enum, None without one."""
+    attr = block.attribute("schema")
+    arg = attr.arg("name", positional=True) if attr is not None else None
+    return arg.value.value if arg is not None and isinstance(arg.value, StringValue) else None
+
+
+def check_namespaces(schema: PrismaSchema) -> list[tuple[Span, str]]:
+    """Prisma's multi-schema rules: with `schemas` set every model and enum names one of them in `@@schema`;
+    without it, any `@@schema` names a schema the datasource does not define."""
+    listed = set(namespaces(schema))
+    source = datasource(schema)
+    if not listed and source is not None and _property(source, "schemas") is not None:
+        return []  # an unusable `schemas` is its own error; Prisma stops there
+    problems: list[tuple[Span, str]] = []
+    for block in [*schema.models, *schema.enums]:
+        attrs = [a for a in block.attributes if a.name == "schema"]
+        if not attrs:
+            if listed:
+                message = MISSING_SCHEMA.format(kind=block.kind)
+                if isinstance(block, Model):
+                    message = f'Error validating model "{block.name}": {message}'
+
+                problems.append((block.span, message))
+            continue
+        for attr in attrs:
+            arg = attr.arg("name", positional=True)
+            if arg is None or not isinstance(arg.value, StringValue) or len(attr.args) != 1:
+                problems.append((attr.span, SCHEMA_ARGUMENT))
+            elif arg.value.value not in listed:
+                problems.append((arg.value.span, UNKNOWN_SCHEMA))
+        if len(attrs) > 1:
+            problems.append((attrs[1].span, 'Attribute "@@schema" can only be defined once.'))
+    return problems
+
+
+def _check_schemas(prop: Property) -> list[tuple[Span, str]]:
+    value = prop.value
+    if not isinstance(value, ArrayValue) or not all(isinstance(i, StringValue) for i in value.items):
+        return [(value.span, 'Expected a list of schema names, for example `schemas = ["public", "auth"]`.')]
+    if not value.items:
+        return [(prop.span, "If provided, the schemas array can not be empty.")]
+    seen: set[str] = set()
+    for item in value.items:
+        assert isinstance(item, StringValue)
+        if item.value in seen:
+            return [(prop.span, "Duplicated schema names are not allowed")]
+        seen.add(item.value)
+    return []
 
 
 def _property(source: ConfigBlock, name: str) -> Property | None:

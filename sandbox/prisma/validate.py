@@ -93,10 +93,12 @@ class _Validator:
                 )
             for span, message in datasource.check(self.schema, source):
                 self.error(span, message)
+        for span, message in datasource.check_namespaces(self.schema):
+            self.error(span, message)
 
     def _top_names(self) -> None:
         seen: dict[str, str] = {}
-        tables: dict[str, str] = {}
+        tables: dict[tuple[str | None, str], str] = {}
         for block in self.schema.models + self.schema.enums:
             if block.name in SCALARS:
                 self.error(
@@ -111,14 +113,16 @@ class _Validator:
             else:
                 seen[block.name] = block.kind
         for model in self.schema.models:
-            if model.db_name in tables and tables[model.db_name] != model.name:
+            # Table names are unique per database schema (multi-schema places them with @@schema).
+            key = (datasource.block_namespace(model), model.db_name)
+            if key in tables and tables[key] != model.name:
                 where = model.attribute("map")
                 self.error(
                     (where or model).span if where else model.name_span,
                     f'The model with database name "{model.db_name}" could not be defined because another '
-                    f'model with this name exists: "{tables[model.db_name]}"',
+                    f'model with this name exists: "{tables[key]}"',
                 )
-            tables.setdefault(model.db_name, model.name)
+            tables.setdefault(key, model.name)
 
     def _enum(self, enum: Enum) -> None:
         if not enum.values:
@@ -144,6 +148,8 @@ class _Validator:
                     self._arguments(attr, FIELD_ATTRIBUTES["map"])
                     self._map_name(attr)
         for attr in enum.attributes:
+            if attr.name == "schema":
+                continue  # datasource.check_namespaces
             if attr.name != "map":
                 self.error(attr.name_span, f'Attribute not known: "@@{attr.name}".')
             else:
@@ -333,8 +339,7 @@ class _Validator:
     def _block_attributes(self, model: Model) -> None:
         for attr in model.attributes:
             if attr.name == "schema":
-                self.error(attr.span, datasource.MULTI_SCHEMA)
-                continue
+                continue  # datasource.check_namespaces
             if attr.name not in BLOCK_ATTRIBUTES:
                 self.error(attr.name_span, f'Attribute not known: "@@{attr.name}".')
                 continue
@@ -418,11 +423,11 @@ class _Validator:
         )
 
     def _constraint_names(self) -> None:
-        """Primary keys, unique constraints and indexes share one namespace in PostgreSQL."""
-        seen: dict[str, list[tuple[str, Span]]] = {}
-        for label, attr, name in _constraints(self.schema):
-            seen.setdefault(name, []).append((label, attr.span))
-        for name, uses in seen.items():
+        """Primary keys, unique constraints and indexes share one namespace per database schema."""
+        seen: dict[tuple[str | None, str], list[tuple[str, Span]]] = {}
+        for label, attr, name, schema in _constraints(self.schema):
+            seen.setdefault((schema, name), []).append((label, attr.span))
+        for (_, name), uses in seen.items():
             if len(uses) > 1:
                 for label, span in uses:
                     self.error(
@@ -433,7 +438,7 @@ class _Validator:
                     )
 
 
-def _constraints(schema: PrismaSchema) -> Iterator[tuple[str, Attribute, str]]:
+def _constraints(schema: PrismaSchema) -> Iterator[tuple[str, Attribute, str, str | None]]:
     """(attribute label, attribute, database name) of every primary key, unique and index; a duplicate
     model or a second id is already an error of its own, so it is left out here."""
     seen: set[str] = set()
@@ -441,13 +446,14 @@ def _constraints(schema: PrismaSchema) -> Iterator[tuple[str, Attribute, str]]:
         if model.name in seen:
             continue
         seen.add(model.name)
+        namespace = datasource.block_namespace(model)
         has_id = False
         for field in model.fields:
             for kind in ("id", "unique"):
                 attr = field.attribute(kind)
                 if attr is not None and not (kind == "id" and has_id):
                     has_id = has_id or kind == "id"
-                    yield f"@{kind}", attr, constraint_name(model, attr, [field.db_name])
+                    yield f"@{kind}", attr, constraint_name(model, attr, [field.db_name]), namespace
         for attr in model.attributes:
             if attr.name in ("id", "unique", "index") and not (attr.name == "id" and has_id):
                 has_id = has_id or attr.name == "id"
@@ -457,7 +463,7 @@ def _constraints(schema: PrismaSchema) -> Iterator[tuple[str, Attribute, str]]:
                     continue  # its fields could not be read (said once): no name to compare
                 fields = [model.field(r.name) for r in refs or []]
                 cols = [f.db_name for f in fields if f is not None]
-                yield f"@@{attr.name}", attr, constraint_name(model, attr, cols)
+                yield f"@@{attr.name}", attr, constraint_name(model, attr, cols), namespace
 
 
 def constraint_name(model: Model, attr: Attribute, columns: list[str]) -> str:

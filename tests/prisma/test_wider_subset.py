@@ -50,8 +50,8 @@ def test_block_comments_are_whitespace_and_format_keeps_them() -> None:
         ),
         (
             HEAD + 'model A {\n  id Int @id\n  @@schema("auth")\n}\n',
-            "Multiple database schemas (`schemas = [...]` and `@@schema`) are outside Migration Lab's schema "
-            "subset: keep every model and enum in the `public` schema.",
+            "This schema is not defined in the datasource. Read more on `@@schema` at "
+            "https://pris.ly/d/multi-schema",
         ),
         (
             HEAD + "model A {\n  id Int @id\n  a String\n  @@index([a(sort: Desc)], type: Hash)\n}\n",
