@@ -33,6 +33,7 @@ from psycopg.pq import TransactionStatus
 IDLE_S = 30.0
 MAX_IDLE = 64
 PER_ROLE = 4
+COUNT_EVERY_S = 1.0
 APPLICATION_NAME = "migration-lab-kept"
 # Qualified throughout: the role's own search path could put a learner's view or function first.
 KEPT_OF_ROLE = (
@@ -51,6 +52,7 @@ class WarmConnections:
         self.max_idle = max_idle
         self.idle_s = idle_s
         self.per_role = per_role
+        self._counted: dict[tuple[str, int, str], tuple[int, float]] = {}
         self._idle: OrderedDict[int, tuple[str, psycopg.Connection, float]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -75,6 +77,31 @@ class WarmConnections:
         conn.prepare_threshold = None
         return conn
 
+    def _kept_of_role(self, conn: psycopg.Connection) -> int:
+        """How many other sessions of the connection's role are kept on its server. Counted in
+        pg_stat_activity at most once a second per role (reading it copies every backend's status): in
+        between, this process adds the ones it keeps to the last count."""
+        key = _role_of(conn)
+        now = time.monotonic()
+        with self._lock:
+            counted = self._counted.get(key)
+            if counted is not None and now - counted[1] < COUNT_EVERY_S:
+                return counted[0]
+        row = conn.execute(KEPT_OF_ROLE, (APPLICATION_NAME,)).fetchone()
+        kept = int(row[0]) if row else self.per_role
+        with self._lock:
+            self._counted[key] = (kept, now)
+            if len(self._counted) > 4 * self.max_idle:  # forget roles not seen for a while
+                for old in [k for k, (_, at) in self._counted.items() if now - at >= COUNT_EVERY_S]:
+                    del self._counted[old]
+        return kept
+
+    def _note_kept(self, conn: psycopg.Connection) -> None:
+        with self._lock:
+            counted = self._counted.get(key := _role_of(conn))
+            if counted is not None:
+                self._counted[key] = (counted[0] + 1, counted[1])
+
     def close(self) -> None:
         with self._lock:
             idle, self._idle = list(self._idle.values()), OrderedDict()
@@ -98,6 +125,10 @@ class WarmConnections:
                 conn.close()
             if found is None:
                 return None
+            with self._lock:  # lent again: no longer kept
+                counted = self._counted.get(key := _role_of(found))
+                if counted is not None:
+                    self._counted[key] = (max(0, counted[0] - 1), counted[1])
             try:
                 found.execute("")  # still alive? (one round trip, no work)
                 return found
@@ -107,13 +138,14 @@ class WarmConnections:
     def _give(self, conninfo: str, conn: psycopg.Connection) -> None:
         try:
             conn.execute("DISCARD ALL")
-            row = conn.execute(KEPT_OF_ROLE, (APPLICATION_NAME,)).fetchone()
+            kept = self._kept_of_role(conn)
         except psycopg.Error:
             conn.close()
             return
-        if row is None or row[0] >= self.per_role:
+        if kept >= self.per_role:
             conn.close()
             return
+        self._note_kept(conn)
         surplus = []
         with self._lock:
             self._idle[id(conn)] = (conninfo, conn, time.monotonic())
@@ -121,3 +153,7 @@ class WarmConnections:
                 surplus.append(self._idle.popitem(last=False)[1][1])
         for old in surplus:
             old.close()
+
+
+def _role_of(conn: psycopg.Connection) -> tuple[str, int, str]:
+    return conn.info.host, conn.info.port, conn.info.user

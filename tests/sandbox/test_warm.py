@@ -99,8 +99,11 @@ def test_kept_connections_of_a_role_are_bounded_across_processes(pg_cluster, fre
     try:
         with first.connection(conninfo), first.connection(conninfo):
             pass
+        for _ in range(3):  # one kept by the second process, lent and kept again
+            with second.connection(conninfo):
+                pass
         with second.connection(conninfo), second.connection(conninfo):
-            pass
+            pass  # one more would make four
         with psycopg.connect(fresh_db, autocommit=True) as admin:
             kept = admin.execute(
                 "SELECT count(*), min(application_name) FROM pg_stat_activity WHERE usename = %s", (role,)
