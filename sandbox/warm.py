@@ -126,9 +126,9 @@ class WarmConnections:
             if found is None:
                 return None
             with self._lock:  # lent again: no longer kept
-                counted = self._counted.get(key := _role_of(found))
+                counted = self._counted.get(role := _role_of(found))
                 if counted is not None:
-                    self._counted[key] = (max(0, counted[0] - 1), counted[1])
+                    self._counted[role] = (max(0, counted[0] - 1), counted[1])
             try:
                 found.execute("")  # still alive? (one round trip, no work)
                 return found
