@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sandbox.manager import SandboxManager
+from sandbox import SandboxManager
 
 log = logging.getLogger(__name__)
 

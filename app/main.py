@@ -38,7 +38,7 @@ from app.security_headers import SecurityHeaders, cdn_assets
 from app.services import Site, running
 from app.settings import Settings, prepare
 from app.web import STATIC_DIR, TEMPLATES_DIR
-from sandbox.manager import SandboxManager
+from sandbox import SandboxManager
 
 log = logging.getLogger(__name__)
 

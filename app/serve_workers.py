@@ -41,8 +41,7 @@ def shared_by_workers(data_dir: Path, database_url: str) -> Iterator[None]:
     """Prepare what the workers share; yields while they run, then stops what it started."""
     from app.db.engine import default_database_url, open_state
     from app.settings import Settings, prepare
-    from sandbox.config import SandboxSettings
-    from sandbox.manager import load_or_create_secret
+    from sandbox import SandboxSettings, load_or_create_secret
 
     prepare(Settings())  # the cookie key, generated once here rather than raced by N workers
     sandbox = SandboxSettings()
@@ -60,7 +59,7 @@ def shared_by_workers(data_dir: Path, database_url: str) -> Iterator[None]:
 
 @contextmanager
 def _embedded_cluster(data_dir: Path, pg_bin: str | None, max_connections: int) -> Iterator[None]:
-    from sandbox.providers.embedded import EmbeddedProvider
+    from sandbox import EmbeddedProvider
 
     provider = EmbeddedProvider.create(data_dir, pg_bin=pg_bin, max_connections=max_connections)
     provider.start()
@@ -82,8 +81,7 @@ def _embedded_cluster(data_dir: Path, pg_bin: str | None, max_connections: int) 
 
 def _supervise(provider: object, stopping: threading.Event) -> None:
     """Restart the cluster when its postmaster dies; the workers rebuild workspaces on demand."""
-    from sandbox.providers.embedded import EmbeddedProvider
-    from sandbox.registry import PgRegistry
+    from sandbox import EmbeddedProvider, PgRegistry
 
     assert isinstance(provider, EmbeddedProvider)
     while not stopping.wait(SUPERVISE_INTERVAL_S):

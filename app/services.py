@@ -26,7 +26,7 @@ from app.identity import Identity
 from app.panel.service import PanelLimits, PanelService
 from app.progress.service import ProgressService
 from app.settings import Settings
-from sandbox.manager import SandboxManager
+from sandbox import SandboxManager
 
 log = logging.getLogger(__name__)
 

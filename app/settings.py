@@ -18,7 +18,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from app.instructor.settings import InstructorSettings, check_instructor_settings
-from sandbox.config import SandboxSettings
+from sandbox import SandboxSettings
 
 # Values people paste from examples: never acceptable outside development.
 INSECURE_SECRET_KEYS = {"changeme", "change-me", "secret", "dev", "development", "test", "insecure"}

@@ -22,32 +22,49 @@ Template databases (seeded exercise states, built once, copied per learner in ~1
 `manager.create_template(name, setup_sql) -> db name`, `template_exists`, `template_conninfo`,
 `drop_template`; `manager.admin_conninfo(dbname=None)` is the shared server's admin access (ops only).
 
-Errors: `SandboxError` (message for people), `InvalidName` (a bad workspace id, env, backup or template name:
-ids are 4-32 lowercase letters and digits since they end up in SQL names), `ClusterError` (embedded cluster
-cannot start: missing binaries, failed initdb/start, with what to do).
+Learner SQL under limits: `run_script(conn, script, Bounds(...)) -> ScriptRun` (rows kept within the row,
+byte and cell budgets; statuses; the first error and its position).
+Running several app processes on one machine: `EmbeddedCluster` (the PostgreSQL server), `EmbeddedProvider`,
+`PgRegistry` (the workspaces' registry in PostgreSQL), `load_or_create_secret(data_dir)`.
+
+Errors: `SandboxError` (message for people; `SandboxFull` and `QuotaExceeded` are kinds of it),
+`InvalidName` (a bad workspace id, env, backup or template name: ids are 4-32 lowercase letters and digits
+since they end up in SQL names), `ClusterError` (embedded cluster cannot start: missing binaries, failed
+initdb/start, with what to do).
 """
 
 import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sandbox.cluster import ClusterError
+    from sandbox.bounded import Bounds, ScriptRun, run_script
+    from sandbox.cluster import ClusterError, EmbeddedCluster
     from sandbox.config import SandboxSettings
-    from sandbox.manager import SandboxManager
+    from sandbox.manager import SandboxManager, load_or_create_secret
     from sandbox.names import ENVIRONMENTS, ENVS, InvalidName
-    from sandbox.providers.base import SandboxError
-    from sandbox.registry import WorkspaceInfo
+    from sandbox.providers.base import QuotaExceeded, SandboxError, SandboxFull
+    from sandbox.providers.embedded import EmbeddedProvider
+    from sandbox.registry import PgRegistry, WorkspaceInfo
     from sandbox.workspace import Workspace
 
 # Imported on first use, so `migration-lab diff` or `risk` (which need none of them) start fast.
 _LAZY = {
+    "Bounds": "sandbox.bounded",
+    "ScriptRun": "sandbox.bounded",
+    "run_script": "sandbox.bounded",
     "ClusterError": "sandbox.cluster",
+    "EmbeddedCluster": "sandbox.cluster",
     "SandboxSettings": "sandbox.config",
     "SandboxManager": "sandbox.manager",
+    "load_or_create_secret": "sandbox.manager",
     "ENVIRONMENTS": "sandbox.names",
     "ENVS": "sandbox.names",
     "InvalidName": "sandbox.names",
+    "QuotaExceeded": "sandbox.providers.base",
     "SandboxError": "sandbox.providers.base",
+    "SandboxFull": "sandbox.providers.base",
+    "EmbeddedProvider": "sandbox.providers.embedded",
+    "PgRegistry": "sandbox.registry",
     "WorkspaceInfo": "sandbox.registry",
     "Workspace": "sandbox.workspace",
 }
@@ -62,11 +79,20 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ENVIRONMENTS",
     "ENVS",
+    "Bounds",
     "ClusterError",
+    "EmbeddedCluster",
+    "EmbeddedProvider",
     "InvalidName",
+    "PgRegistry",
+    "QuotaExceeded",
     "SandboxError",
+    "SandboxFull",
     "SandboxManager",
     "SandboxSettings",
+    "ScriptRun",
     "Workspace",
     "WorkspaceInfo",
+    "load_or_create_secret",
+    "run_script",
 ]

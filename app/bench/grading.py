@@ -28,7 +28,7 @@ def _grading(exercise: Exercise, submission: Submission, dbs: GradingDatabases) 
 
 
 def run(n: int) -> list[Measurement]:
-    from sandbox.cluster import EmbeddedCluster
+    from sandbox import EmbeddedCluster
 
     loaded = load_exercises(LESSONS).by_id()
     measurements = []

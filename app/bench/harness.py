@@ -34,9 +34,7 @@ def learner_on_playground(name: str) -> Iterator[BenchLearner]:
 
     from app.main import create_app
     from app.settings import Settings
-    from sandbox.cluster import EmbeddedCluster
-    from sandbox.config import SandboxSettings
-    from sandbox.manager import SandboxManager
+    from sandbox import EmbeddedCluster, SandboxManager, SandboxSettings
 
     root = Path(tempfile.mkdtemp(prefix=f"migration-lab-bench-{name}-"))
     cluster = EmbeddedCluster.create(root, name=f"bench-{name}")

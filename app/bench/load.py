@@ -37,7 +37,7 @@ from app.bench.core import Measurement
 from app.bench.harness import CSRF, HTMX, LESSONS
 from app.panel.starter import STARTER_SCHEMA
 from app.serve_cli import KEEP_ALIVE_S
-from sandbox.cluster import EmbeddedCluster
+from sandbox import EmbeddedCluster
 
 LEARNERS = 100
 THINK_MS = 2000.0
@@ -125,8 +125,7 @@ def served_app(state: str = "sqlite") -> Iterator[str]:
 
     from app.main import create_app
     from app.settings import Settings
-    from sandbox.config import SandboxSettings
-    from sandbox.manager import SandboxManager
+    from sandbox import SandboxManager, SandboxSettings
 
     root = Path(tempfile.mkdtemp(prefix="migration-lab-bench-load-"))
     data_dir = root / "data"

@@ -20,12 +20,16 @@ from pathlib import Path
 import psycopg
 
 from app.bench.core import Measurement
-from sandbox.cluster import EmbeddedCluster
-from sandbox.migrate import commands
-from sandbox.migrate.diff import diff_schemas
-from sandbox.migrate.history import MemoryHistory, Migration
-from sandbox.migrate.render import render_script
-from sandbox.migrate.sqlschema import SqlSchema
+from sandbox import EmbeddedCluster
+from sandbox.migrate import (
+    MemoryHistory,
+    Migration,
+    SqlSchema,
+    diff_schemas,
+    migrate_deploy,
+    migrate_dev,
+    render_script,
+)
 from sandbox.prisma import to_sql_schema
 
 MODELS = 10
@@ -90,7 +94,7 @@ def time_create_migration(cluster: EmbeddedCluster, n: int) -> tuple[list[float]
     base = history_of_models(MODELS)
     target = schema_with(MODELS, "note      String?")
     dev, shadow = _create_db(cluster), _create_db(cluster)
-    deployed = commands.migrate_deploy(MemoryHistory(list(base)), dev)
+    deployed = migrate_deploy(MemoryHistory(list(base)), dev)
     if deployed.exit_code != 0:
         raise RuntimeError(deployed.output)
     cold: list[float] = []
@@ -101,7 +105,7 @@ def time_create_migration(cluster: EmbeddedCluster, n: int) -> tuple[list[float]
                 conn.execute("DROP SCHEMA IF EXISTS _migration_lab_shadow CASCADE")
         history = MemoryHistory(list(base))
         start = time.perf_counter()
-        result = commands.migrate_dev(history, dev, shadow, target, name="add note")
+        result = migrate_dev(history, dev, shadow, target, name="add note")
         elapsed = (time.perf_counter() - start) * 1000
         if result.exit_code != 0 or result.created_migration is None:
             raise RuntimeError(f"migrate dev failed in the bench:\n{result.output}")

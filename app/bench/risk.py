@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 
 from app.bench.core import Measurement, sample_ms
-from sandbox.cluster import EmbeddedCluster
+from sandbox import EmbeddedCluster
 from sandbox.risk import AppQuery, run_with_traffic, throwaway_copy, trace
 
 ROWS = 100_000

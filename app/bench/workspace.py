@@ -18,10 +18,7 @@ from pathlib import Path
 import psycopg
 
 from app.bench.core import Measurement
-from sandbox import ENVS
-from sandbox.config import SandboxSettings
-from sandbox.manager import SandboxManager
-from sandbox.providers.embedded import EmbeddedProvider
+from sandbox import ENVS, EmbeddedProvider, SandboxManager, SandboxSettings
 
 MIB = 2**20
 IDLE_SAMPLE = 20  # workspaces created to measure the per-workspace deltas

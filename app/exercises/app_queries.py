@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.risk import AppQuery, SqlSyntaxError
-from sandbox.risk.statements import split
+from sandbox.risk import AppQuery, SqlSyntaxError, split
 
 DEFAULT_VERSION = "app"
 

@@ -15,7 +15,7 @@ from app.exercises import history as hist
 from app.exercises.checks_history import _selected, short_name
 from app.exercises.context import CheckFailed, GradingContext
 from app.exercises.model import Migration
-from sandbox.migrate.statements import split_statements
+from sandbox.migrate import split_statements
 from sandbox.risk import (
     MODES,
     RANK,
@@ -24,12 +24,12 @@ from sandbox.risk import (
     RiskReport,
     SqlSyntaxError,
     check_versions,
+    lint,
+    pg_error,
     plain_words,
     run_with_traffic,
     trace,
 )
-from sandbox.risk.lint import lint
-from sandbox.risk.tracer import pg_error
 
 RISK_KINDS = ("max_lock", "no_rewrite", "lint_clean", "app_queries", "max_stall_ms")
 TRAFFIC_SESSIONS = 3

@@ -1,7 +1,8 @@
 """Replay migrations for exercises exactly as `migrate deploy` does, through the engine's own code.
 
 Used to build the exercise start states and to replay a learner's history on grading databases; going
-through `sandbox.migrate.table` keeps grading faithful to what the sandbox and the real tool do.
+through the engine's `_prisma_migrations` functions keeps grading faithful to what the sandbox and the
+real tool do.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import psycopg
 
 from app.exercises.model import Migration
 from app.pg_errors import described
-from sandbox.migrate import table
+from sandbox.migrate import ApplyError, create_table, has_table, list_records, mark_applied
+from sandbox.migrate import apply_migration as apply_and_record
 
 pg_error_text = described  # PostgreSQL's own words, with the SQLSTATE and the position when it gave one
 
@@ -21,11 +23,11 @@ def apply_migration(conn: psycopg.Connection, migration: Migration) -> str | Non
     `conn` must be in autocommit mode; a failed migration keeps its row with the logs and no
     `finished_at`, as Prisma records it.
     """
-    if not table.has_table(conn):
-        table.create_table(conn)
+    if not has_table(conn):
+        create_table(conn)
     try:
-        table.apply_migration(conn, migration.name, migration.sql, migration.checksum)
-    except table.ApplyError as error:
+        apply_and_record(conn, migration.name, migration.sql, migration.checksum)
+    except ApplyError as error:
         first_line = error.database_error.split("\n", 1)[0].removeprefix("ERROR: ")
         return f"{first_line} (SQLSTATE {error.database_error_code})"
     return None
@@ -33,9 +35,9 @@ def apply_migration(conn: psycopg.Connection, migration: Migration) -> str | Non
 
 def record_resolved(conn: psycopg.Connection, migration: Migration) -> None:
     """Record a migration as `migrate resolve --applied` does: finished, no step run."""
-    if not table.has_table(conn):
-        table.create_table(conn)
-    table.mark_applied(conn, migration.name, migration.checksum)
+    if not has_table(conn):
+        create_table(conn)
+    mark_applied(conn, migration.name, migration.checksum)
 
 
 def applied_migrations(conn: psycopg.Connection) -> list[dict]:
@@ -50,5 +52,5 @@ def applied_migrations(conn: psycopg.Connection) -> list[dict]:
             "logs": r.logs,
             "applied_steps_count": r.applied_steps_count,
         }
-        for r in table.list_records(conn)
+        for r in list_records(conn)
     ]

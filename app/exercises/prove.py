@@ -23,8 +23,7 @@ from app.exercises.grading import GradeResult, Submission, grade
 from app.exercises.history import applied_migrations, apply_migration
 from app.exercises.loader import load_exercises
 from app.exercises.model import Exercise, Migration, Problem, Solution, Step
-from sandbox.migrate import commands
-from sandbox.migrate.history import MemoryHistory
+from sandbox.migrate import MemoryHistory, migrate_deploy, migrate_resolve
 
 RESOLVE_FLAGS = ("--applied", "--rolled-back")
 TIMESTAMP = re.compile(r"^(\d{14})_")
@@ -80,10 +79,10 @@ def _resolve(history: list[Migration], conninfo: str, command: str) -> None:
     words = [w for w in shlex.split(command) if w not in ("npx", "prisma")]
     store = MemoryHistory(list(history))
     if words[:2] == ["migrate", "deploy"]:
-        result = commands.migrate_deploy(store, conninfo)
+        result = migrate_deploy(store, conninfo)
     elif words[:2] == ["migrate", "resolve"] and len(words) == 4 and words[2] in RESOLVE_FLAGS:
         flag = "applied" if words[2] == "--applied" else "rolled_back"
-        result = commands.migrate_resolve(store, conninfo, **{flag: words[3]})
+        result = migrate_resolve(store, conninfo, **{flag: words[3]})
     else:
         raise PlayError(f"the terminal step `{command}` is not `prisma migrate resolve|deploy …`")
     if result.exit_code != 0:
@@ -198,7 +197,7 @@ def _grading_databases(admin_conninfo: str | None) -> Iterator[GradingDatabases]
         finally:
             dbs.close()
         return
-    from sandbox.cluster import EmbeddedCluster
+    from sandbox import EmbeddedCluster
 
     with tempfile.TemporaryDirectory(prefix="migration-lab-check-") as tmp:
         cluster = EmbeddedCluster.create(Path(tmp), name="lessons-check")

@@ -19,13 +19,8 @@ import psycopg
 from app.exercises.context import CheckFailed, GradingContext
 from app.exercises.history import apply_migration, pg_error_text
 from app.exercises.model import Migration
-from sandbox.migrate.diff import diff_schemas
-from sandbox.migrate.introspect import introspect
-from sandbox.migrate.shadow import reset_schemas
-from sandbox.migrate.sqlschema import SqlSchema
-from sandbox.migrate.summary import summarize
-from sandbox.prisma import to_sql_schema
-from sandbox.prisma.errors import SchemaError
+from sandbox.migrate import SqlSchema, diff_schemas, introspect, reset_schemas, summarize
+from sandbox.prisma import SchemaError, to_sql_schema
 
 MESSAGES = {
     "start-untouched": "The exercise's starting migrations are left exactly as they were.",

@@ -14,8 +14,7 @@ from app.db.workspaces import SavedWorkspace
 from app.exercises.content import ExerciseCatalog, context_of
 from app.exercises.databases import ContentError, GradingDatabases
 from app.panel.rebuild import StartTemplate
-from sandbox import Workspace
-from sandbox.manager import SandboxManager
+from sandbox import SandboxManager, Workspace
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.errors import AppError, NotFound
 from app.guard.ratelimit import TooManyRequests
-from sandbox.providers.base import SandboxError
+from sandbox import SandboxError
 
 CLIENT_ADDRESS: ContextVar[str] = ContextVar("client_address", default="unknown")
 

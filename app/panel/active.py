@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.db.workspaces import SavedWorkspace
 from sandbox import Workspace
-from sandbox.migrate.history import MemoryHistory
+from sandbox.migrate import MemoryHistory
 
 
 @dataclass

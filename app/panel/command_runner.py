@@ -12,8 +12,14 @@ from app.panel.seed import seed_database
 from app.panel.sql_console import table_counts
 from app.panel.views import TerminalOutcome
 from sandbox import ENVIRONMENTS
-from sandbox.migrate import commands
-from sandbox.migrate.shadow import location
+from sandbox.migrate import (
+    location,
+    migrate_deploy,
+    migrate_dev,
+    migrate_reset,
+    migrate_resolve,
+    migrate_status,
+)
 
 NOT_INTERACTIVE = "(This terminal cannot answer prompts: use the panel's buttons, or the --force flag.)"
 
@@ -77,7 +83,7 @@ def _prisma(
     header = _header(sandbox.dbname(env), sandbox.url(env))
     verb = " ".join(args[:2])
     if verb == "migrate dev":
-        result = commands.migrate_dev(
+        result = migrate_dev(
             history,
             conninfo,
             sandbox.conninfo("shadow"),
@@ -90,20 +96,20 @@ def _prisma(
     if verb == "migrate deploy":
         if env == "prod":
             backup_before_deploy(active)
-        result = commands.migrate_deploy(history, conninfo)
+        result = migrate_deploy(history, conninfo)
         return header + result.output, result.exit_code
     if verb == "migrate status":
-        result = commands.migrate_status(history, conninfo)
+        result = migrate_status(history, conninfo)
         return header + result.output, result.exit_code
     if verb == "migrate reset":
-        result = commands.migrate_reset(history, conninfo, force=command.flag("--force"))
+        result = migrate_reset(history, conninfo, force=command.flag("--force"))
         if result.needs_confirmation:
             lost = [f"  - {t.rows} rows in {t.name}" for t in table_counts(conninfo) if t.rows]
             loss = ("\nThis would delete:\n" + "\n".join(lost) + "\n") if lost else ""
             return header + result.output + loss + "\nRun it again with --force to confirm.", 1
         return header + result.output, result.exit_code
     if verb == "migrate resolve":
-        result = commands.migrate_resolve(
+        result = migrate_resolve(
             history,
             conninfo,
             applied=command.option("--applied"),

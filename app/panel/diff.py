@@ -10,11 +10,10 @@ import psycopg
 from app.panel import command_line
 from app.panel.active import Active
 from sandbox import ENVIRONMENTS
-from sandbox.migrate.commands import EMPTY_MIGRATION
-from sandbox.migrate.script_diff import schema_error_text
+from sandbox.migrate import EMPTY_MIGRATION, schema_error_text
 
 if TYPE_CHECKING:
-    from sandbox.migrate.sqlschema import SqlSchema
+    from sandbox.migrate import SqlSchema
 
 SOURCES = ("empty", "schema-datamodel", "schema", "migrations", "url")
 USAGE = (
@@ -40,9 +39,7 @@ def _source(command: command_line.Command, side: str) -> tuple[str, str | None]:
 
 
 def _schema_of(active: Active, kind: str, value: str | None) -> SqlSchema:
-    from sandbox.migrate.introspect import introspect
-    from sandbox.migrate.shadow import replay
-    from sandbox.migrate.sqlschema import SqlSchema
+    from sandbox.migrate import SqlSchema, introspect, replay
     from sandbox.prisma import to_sql_schema
 
     if kind == "empty":
@@ -61,10 +58,8 @@ def _schema_of(active: Active, kind: str, value: str | None) -> SqlSchema:
 
 
 def run_diff(active: Active, command: command_line.Command) -> tuple[str, int]:
-    from sandbox.migrate.diff import diff_schemas
-    from sandbox.migrate.render import render_script, summarize
-    from sandbox.migrate.shadow import ShadowReplayError
-    from sandbox.prisma.errors import SchemaError
+    from sandbox.migrate import ShadowReplayError, diff_schemas, render_script, summarize
+    from sandbox.prisma import SchemaError
 
     try:
         before = _schema_of(active, *_source(command, "from"))

@@ -10,12 +10,16 @@ from collections.abc import Sequence
 
 import psycopg
 
-from sandbox.migrate.diff import diff_schemas
-from sandbox.migrate.history import Migration
-from sandbox.migrate.introspect import introspect
-from sandbox.migrate.shadow import ShadowReplayError, replay
-from sandbox.migrate.sqlschema import SqlSchema
-from sandbox.migrate.summary import NO_DIFFERENCE, summarize
+from sandbox.migrate import (
+    NO_DIFFERENCE,
+    Migration,
+    ShadowReplayError,
+    SqlSchema,
+    diff_schemas,
+    introspect,
+    replay,
+    summarize,
+)
 
 # Replays by the migrations' names and checksums: the same files give the same schema, so the three
 # cards (and the next views) mostly reuse one replay instead of rebuilding the shadow each time.

@@ -20,10 +20,14 @@ from app.panel.rebuild import rebuild as rebuild
 from app.panel.sql_console import table_counts
 from app.panel.views import EnvCard, MigrationRow, MigrationState, TableCount
 from sandbox import Workspace
-from sandbox.migrate import table
-from sandbox.migrate.commands import CommandResult, migrate_status
-from sandbox.migrate.history import MemoryHistory, Migration
-from sandbox.migrate.table import MigrationRecord
+from sandbox.migrate import (
+    CommandResult,
+    MemoryHistory,
+    Migration,
+    MigrationRecord,
+    list_records,
+    migrate_status,
+)
 
 READ_TIMEOUT = "SET statement_timeout = '2s'"
 STATUS_HINTS = ("To apply migrations", "During development", "Read more", "The failed migration(s) can")
@@ -48,7 +52,7 @@ def read(sandbox: Workspace, history: list[Migration] | None = None) -> dict[str
                 # A learner's row-level-security policy or a view in place of a table can make reading
                 # slow or fail: the panel then says so on that environment's card instead of failing.
                 conn.execute(READ_TIMEOUT)
-                snapshots[env] = EnvSnapshot(table.list_records(conn), table_counts(conn))
+                snapshots[env] = EnvSnapshot(list_records(conn), table_counts(conn))
                 if history is not None:
                     snapshots[env].status = migrate_status(MemoryHistory(list(history)), conn)
                     snapshots[env].drift = _drift(conn, sandbox, history, snapshots[env].records)

@@ -1,7 +1,7 @@
 """A failed migration as a learner can act on it: Prisma's code, PostgreSQL's message (with its detail,
 hint and position) up front, the failing line, and the raw text kept for the collapsed log.
 
-The text parsed here is the engine's own P3018 rendering (`sandbox.migrate.table.P3018_TEXT`), also kept
+The text parsed here is the engine's own P3018 rendering (`sandbox.migrate.P3018_TEXT`), also kept
 in `_prisma_migrations.logs`, so a failure reads the same right after a deploy and on any later view."""
 
 from __future__ import annotations

@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from app.panel.views import MigrationOutcome, SchemaProblem
-from sandbox.migrate.commands import CommandResult
+from sandbox.migrate import CommandResult
 
 
 def schema_problems(schema: str) -> list[SchemaProblem]:
     """Every problem of the schema at its line and column; empty when it is valid."""
-    from sandbox.prisma import to_sql_schema
-    from sandbox.prisma.errors import SchemaError
+    from sandbox.prisma import SchemaError, to_sql_schema
 
     try:
         to_sql_schema(schema)

@@ -14,15 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import psycopg
-from psycopg import sql as pgsql
 
 from app.db.workspaces import ENVIRONMENTS, EnvMigration, SavedWorkspace
 from app.panel import store
 from app.panel.starter import insert_starter_rows, starter_migration
-from sandbox import Workspace
-from sandbox.migrate import table
-from sandbox.migrate.table import ApplyError
-from sandbox.providers.base import SandboxError
+from sandbox import SandboxError, Workspace
+from sandbox.migrate import ApplyError, clear_records, create_table, restore_record, run_script
 
 log = logging.getLogger(__name__)
 
@@ -120,12 +117,11 @@ class _EnvRebuild:
             self.sandbox.reset_env(self.env)  # the copy replaces the database: make sure one exists
             return False
         with self._connect() as conn:
-            if table.has_table(conn):  # the template's own rows give way to the saved ones
-                conn.execute(pgsql.SQL("DELETE FROM {}").format(pgsql.Identifier(table.SCHEMA, table.TABLE)))
-            elif self.records:
-                table.create_table(conn)
+            # The template's own rows give way to the saved ones.
+            if not clear_records(conn) and self.records:
+                create_table(conn)
             for record in self.records[:start]:
-                insert_record(conn, record)
+                restore_record(conn, record)
             failed = self._run(conn, self.records[start:], seeded=True)
         if failed is None:
             self.report.seeded.append(self.env)
@@ -138,7 +134,7 @@ class _EnvRebuild:
         """Every record from an empty database; with `seed_after`, the starter rows right after that
         migration. False (and an empty database) when a migration failed over those rows."""
         with self._connect() as conn:
-            table.create_table(conn)
+            create_table(conn)
             failed = self._run(conn, self.records, seeded=False, seed_after=seed_after)
         if failed is None:
             return True
@@ -160,13 +156,13 @@ class _EnvRebuild:
             name = record.migration_name
             if _applied(record) and record.applied_steps_count and name in self.sources:
                 try:
-                    table.run_script(conn, name, self.sources[name])
+                    run_script(conn, name, self.sources[name])
                 except ApplyError:  # e.g. a migration edited after it was applied, or rows it refuses
                     if seeded:
                         return name
                     log.warning("rebuilding %s of %s: %s no longer applies", self.env, self.sandbox.id, name)
                     self.report.broken.setdefault(name, []).append(self.env)
-            insert_record(conn, record)
+            restore_record(conn, record)
             if name == seed_after and not seeded and _applied(record):
                 seeded = self._seed(conn)
         return None
@@ -186,20 +182,3 @@ class _EnvRebuild:
 def _applied(record: EnvMigration) -> bool:
     return record.finished_at is not None and record.rolled_back_at is None
 
-
-def insert_record(conn: psycopg.Connection, record: EnvMigration) -> None:
-    conn.execute(
-        pgsql.SQL(
-            "INSERT INTO {} (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at,"
-            " applied_steps_count) VALUES (gen_random_uuid()::text, %s, %s, %s, %s, %s, %s, %s)"
-        ).format(pgsql.Identifier(table.SCHEMA, table.TABLE)),
-        (
-            record.checksum,
-            record.finished_at,
-            record.migration_name,
-            record.logs,
-            record.rolled_back_at,
-            record.started_at,
-            record.applied_steps_count,
-        ),
-    )

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 import psycopg
 
 from sandbox import Workspace
-from sandbox.migrate import table
-from sandbox.migrate.history import Migration
+from sandbox.migrate import ApplyError, Migration, run_script
 from sandbox.risk import (
     AppQuery,
     LintError,
@@ -103,8 +102,8 @@ def build(
     with sandbox.scratch_copy(env) as conninfo, psycopg.connect(conninfo, autocommit=True) as conn:
         for migration in before:  # what deploying to env would run first
             try:
-                table.run_script(conn, migration.name, migration.sql)  # as migrate deploy sends it
-            except table.ApplyError as error:
+                run_script(conn, migration.name, migration.sql)  # as migrate deploy sends it
+            except ApplyError as error:
                 reason = error.database_error.split("\n", 1)[0]
                 view.problem = f"{migration.name}, deployed first, fails on a copy of {env}: {reason}"
                 return view

@@ -28,11 +28,17 @@ from app.panel.seed import seed_database
 from app.panel.sql_console import run_sql as run_console_sql
 from app.panel.starter import STARTER_MIGRATION, STARTER_SCHEMA, insert_starter_rows
 from app.panel.views import MigrationOutcome, PanelView, SqlError, SqlOutcome, TerminalOutcome
-from sandbox import ENVIRONMENTS
-from sandbox.manager import SandboxManager
-from sandbox.migrate import commands, table
-from sandbox.migrate.history import MemoryHistory, slugify
-from sandbox.providers.base import QuotaExceeded, SandboxError, SandboxFull
+from sandbox import ENVIRONMENTS, QuotaExceeded, SandboxError, SandboxFull, SandboxManager
+from sandbox.migrate import (
+    MemoryHistory,
+    has_table,
+    migrate_deploy,
+    migrate_dev,
+    migrate_reset,
+    migrate_resolve,
+    migrate_status,
+    slugify,
+)
 
 
 @dataclass(frozen=True)
@@ -159,7 +165,7 @@ class PanelService:
     def _start(self, active: Active) -> None:
         """A new workspace: the starter schema migrated in every environment, with a few rows."""
         sandbox = active.sandbox
-        result = commands.migrate_dev(
+        result = migrate_dev(
             active.history,
             sandbox.conninfo("dev"),
             sandbox.conninfo("shadow"),
@@ -169,7 +175,7 @@ class PanelService:
         if result.exit_code != 0:
             raise AppError(500, "The starter workspace failed", result.output)
         for env in ("staging", "prod"):
-            commands.migrate_deploy(active.history, sandbox.conninfo(env))
+            migrate_deploy(active.history, sandbox.conninfo(env))
         for env in ENVIRONMENTS:
             with psycopg.connect(sandbox.conninfo(env), autocommit=True) as conn:
                 failed = insert_starter_rows(conn)
@@ -272,7 +278,7 @@ class PanelService:
                 )
             sandbox = active.sandbox
             with sandbox.reading("dev") as dev, sandbox.reading("shadow") as shadow:
-                result = commands.migrate_dev(
+                result = migrate_dev(
                     active.history,
                     dev,
                     shadow,
@@ -309,8 +315,8 @@ class PanelService:
                 active.history = self._history(active.session, active.row)
             dev_state = environments.history_rows(active.row)[-1].states.get("dev")
             if dev_state == "failed":  # a first try failed: mark it rolled back so the edit can run
-                commands.migrate_resolve(active.history, sandbox.conninfo("dev"), rolled_back=name)
-            result = commands.migrate_deploy(active.history, sandbox.conninfo("dev"))
+                migrate_resolve(active.history, sandbox.conninfo("dev"), rolled_back=name)
+            result = migrate_deploy(active.history, sandbox.conninfo("dev"))
             if result.exit_code != 0:
                 outcome = MigrationOutcome(
                     kind="failed",
@@ -343,7 +349,7 @@ class PanelService:
                     kind="refused", message=f"{name} cannot be discarded: it is not a draft waiting in dev."
                 )
             with psycopg.connect(active.sandbox.conninfo("dev"), autocommit=True) as conn:
-                if table.has_table(conn):
+                if has_table(conn):
                     conn.execute('DELETE FROM "_prisma_migrations" WHERE migration_name = %s', (name,))
             store.remove_migration(active.session, active.row, name)
             active.session.commit()
@@ -354,7 +360,7 @@ class PanelService:
         """`migrate resolve --applied|--rolled-back name` on one environment, from its card's buttons."""
         with self._hold(learner_id, context) as active:
             how = {"applied": name} if applied else {"rolled_back": name}
-            result = commands.migrate_resolve(active.history, active.sandbox.conninfo(env), **how)
+            result = migrate_resolve(active.history, active.sandbox.conninfo(env), **how)
             view = self._view(active)
             card = view.env(env)
             card.notice_ok = result.exit_code == 0
@@ -396,7 +402,7 @@ class PanelService:
         if env == "prod" and backup:
             self._backup_before_deploy(active)
         with sandbox.reading(env) as conn:
-            result = commands.migrate_deploy(active.history, conn)
+            result = migrate_deploy(active.history, conn)
         if result.exit_code != 0:
             found = failure.parse(result.output, result.error_code)
             return (
@@ -411,7 +417,7 @@ class PanelService:
         return "No pending migrations to apply.", True
 
     def _backup_before_deploy(self, active: Active) -> None:
-        status = commands.migrate_status(active.history, active.sandbox.conninfo("prod"))
+        status = migrate_status(active.history, active.sandbox.conninfo("prod"))
         if not status.pending:
             return
         applied = [
@@ -428,7 +434,7 @@ class PanelService:
                 view = self._view(active)
                 view.env("dev").confirm_reset = True
                 return view
-            result = commands.migrate_reset(active.history, active.sandbox.conninfo("dev"), force=True)
+            result = migrate_reset(active.history, active.sandbox.conninfo("dev"), force=True)
             seeded = ""
             if result.exit_code == 0:  # as `prisma migrate reset` does, the seed runs after the migrations
                 seeded = seed_database(active.sandbox.conninfo("dev")).strip().splitlines()[-1]
@@ -464,7 +470,7 @@ class PanelService:
             # The backup's database went with a rebuild: rebuild prod's schema from what it held.
             sandbox.reset_env("prod")
             kept = MemoryHistory([m for m in active.history.list() if m.name in store.backup_applied(backup)])
-            commands.migrate_deploy(kept, sandbox.conninfo("prod"))
+            migrate_deploy(kept, sandbox.conninfo("prod"))
             return (
                 f"prod rebuilt as it was at {taken} UTC (its schema and migrations; the rows of that "
                 "backup were lost when the databases were rebuilt)."
@@ -538,7 +544,7 @@ class PanelService:
             for env in ENVIRONMENTS:
                 sandbox.reset_env(env)
             active.history = self._history(active.session, row)
-            result = commands.migrate_deploy(active.history, sandbox.conninfo("dev"))
+            result = migrate_deploy(active.history, sandbox.conninfo("dev"))
             view = self._view(active)
             card = view.env("dev")
             card.notice_ok = result.exit_code == 0

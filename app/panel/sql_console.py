@@ -8,7 +8,7 @@ from psycopg import sql as pgsql
 
 from app.panel.views import SqlError, SqlOutcome, TableCount
 from app.pg_errors import reason
-from sandbox.bounded import Bounds, run_script
+from sandbox import Bounds, run_script
 
 MAX_ROWS = 200
 MAX_BYTES = 1_000_000

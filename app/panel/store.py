@@ -13,8 +13,7 @@ from app.db.base import utcnow
 from app.db.upsert import insert_missing
 from app.db.workspaces import Backup, EnvMigration, Learner, SavedWorkspace, WorkspaceMigration
 from app.panel.views import BackupView
-from sandbox.migrate.history import Migration
-from sandbox.migrate.table import MigrationRecord
+from sandbox.migrate import Migration, MigrationRecord
 
 SEEN_RESOLUTION = timedelta(minutes=5)
 

@@ -8,7 +8,7 @@ import io
 import zipfile
 from collections.abc import Sequence
 
-from sandbox.migrate.history import LOCK_FILE, LOCK_FILE_TEXT, MIGRATION_FILE, Migration
+from sandbox.migrate import LOCK_FILE, LOCK_FILE_TEXT, MIGRATION_FILE, Migration
 
 # A fixed date: the same workspace always gives the same bytes (zip needs a date from 1980 on).
 ZIP_DATE = (2024, 1, 1, 0, 0, 0)

@@ -10,7 +10,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from sandbox.migrate.history import LOCK_FILE, MIGRATION_FILE, Migration
+from sandbox.migrate import LOCK_FILE, MIGRATION_FILE, Migration
 
 # Prisma's folder names: `<timestamp>_<name>`; kept to what a folder of ours or Prisma's can hold.
 MIGRATION_NAME = re.compile(r"^[0-9]{1,20}_[A-Za-z0-9_\-]{1,200}$")

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 import psycopg
 
 from sandbox.migrate import table
-from sandbox.migrate.diff import diff_schemas
+from sandbox.migrate.differ import diff_schemas
 from sandbox.migrate.history import HistoryStore, Migration, MigrationFileMissing, find, new_migration_name
-from sandbox.migrate.introspect import introspect
+from sandbox.migrate.introspection import introspect
 from sandbox.migrate.render import render_script
 from sandbox.migrate.script_diff import calculate, diff_script, schema_error_text
 from sandbox.migrate.shadow import ShadowCreationError, ShadowReplayError, location, replay, reset_schemas

@@ -3,7 +3,7 @@ driver), so `migration-lab diff` starts without importing psycopg."""
 
 from __future__ import annotations
 
-from sandbox.migrate.diff import diff_schemas
+from sandbox.migrate.differ import diff_schemas
 from sandbox.migrate.render import EMPTY_MIGRATION, render_script
 from sandbox.migrate.sqlschema import SqlSchema
 from sandbox.prisma import SchemaError, to_sql_schema

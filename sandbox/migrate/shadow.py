@@ -80,7 +80,7 @@ def replay(
     conn: psycopg.Connection, migrations: Sequence[Migration], schemas: Sequence[str] = ("public",)
 ) -> SqlSchema:
     """Bring the shadow to exactly `migrations` (incrementally when possible) and introspect `schemas`."""
-    from sandbox.migrate.introspect import introspect
+    from sandbox.migrate.introspection import introspect
 
     wanted = [(m.name, m.checksum) for m in migrations]
     done = _replayed(conn)

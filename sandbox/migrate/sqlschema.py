@@ -1,7 +1,7 @@
 """The SQL-level schema that both sides of a diff are turned into.
 
 A Prisma schema is *calculated* into this model (sandbox.prisma.calculate) and a live database is
-*introspected* into it (sandbox.migrate.introspect); the differ compares two of them. Names and types
+*introspected* into it (sandbox.migrate.introspection); the differ compares two of them. Names and types
 are the ones PostgreSQL stores, spelled the way Prisma renders them, so that comparison is equality.
 """
 

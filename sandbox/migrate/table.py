@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 import psycopg
 from psycopg import sql
@@ -166,6 +167,53 @@ def mark_applied(conn: psycopg.Connection, name: str, checksum: str) -> None:
             "applied_steps_count) VALUES (%s, %s, %s, NULL, now(), now(), 0)"
         ).format(_table()),
         (str(uuid.uuid4()), checksum, name),
+    )
+
+
+class SavedRecord(Protocol):
+    """A row of `_prisma_migrations` as a caller kept it (a `MigrationRecord`, or the caller's copy)."""
+
+    @property
+    def migration_name(self) -> str: ...
+    @property
+    def checksum(self) -> str: ...
+    @property
+    def started_at(self) -> datetime | None: ...
+    @property
+    def finished_at(self) -> datetime | None: ...
+    @property
+    def rolled_back_at(self) -> datetime | None: ...
+    @property
+    def logs(self) -> str | None: ...
+    @property
+    def applied_steps_count(self) -> int: ...
+
+
+def clear_records(conn: psycopg.Connection) -> bool:
+    """Delete every row (a copied database's rows give way to saved ones); False when there is no table."""
+    if not has_table(conn):
+        return False
+    conn.execute(sql.SQL("DELETE FROM {}").format(_table()))
+    return True
+
+
+def restore_record(conn: psycopg.Connection, record: SavedRecord) -> None:
+    """Write a saved row back as it was (times, logs, steps; a new id): a rebuilt database gets its
+    applied, failed and rolled-back history back."""
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO {} (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at,"
+            " applied_steps_count) VALUES (gen_random_uuid()::text, %s, %s, %s, %s, %s, %s, %s)"
+        ).format(_table()),
+        (
+            record.checksum,
+            record.finished_at,
+            record.migration_name,
+            record.logs,
+            record.rolled_back_at,
+            record.started_at,
+            record.applied_steps_count,
+        ),
     )
 
 

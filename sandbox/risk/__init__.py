@@ -6,6 +6,9 @@
         versions = check_versions(conn, {"v1": [AppQuery("load", 'SELECT … WHERE "id" = $1', (1,))]})
     timeline = run_with_traffic(sessions, queries, deploy)  # live traffic while `deploy()` runs
 
+`split(sql) -> [Statement]` (pglast; SqlSyntaxError), `lint(sql) -> [Finding]` (squawk), `pg_error(err)`
+(PostgreSQL's message and position in words).
+
 Errors: SqlSyntaxError (line, column), LintError (squawk), TraceError / CopyError (database), all with a
 message for people. `locks` holds PostgreSQL's lock modes, their conflict table and plain words.
 """
@@ -16,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sandbox.risk.appcheck import AppQuery, QueryResult, VersionResult, check_versions, run_query
     from sandbox.risk.copy import CopyError, throwaway_copy
-    from sandbox.risk.lint import Finding, LintError
+    from sandbox.risk.linter import Finding, LintError, lint
     from sandbox.risk.locks import MODES, RANK, blocked_operations, plain_words
-    from sandbox.risk.statements import SqlSyntaxError
-    from sandbox.risk.tracer import Lock, RiskReport, StatementRisk, TraceError, trace
+    from sandbox.risk.statements import SqlSyntaxError, Statement, split
+    from sandbox.risk.tracer import Lock, RiskReport, StatementRisk, TraceError, pg_error, trace
     from sandbox.risk.traffic import Timeline, TrafficEvent, run_with_traffic
 
 # Imported on first use: `migration-lab risk --help` needs none of psycopg, pglast or squawk.
@@ -31,18 +34,22 @@ _LAZY = {
     "run_query": "sandbox.risk.appcheck",
     "CopyError": "sandbox.risk.copy",
     "throwaway_copy": "sandbox.risk.copy",
-    "Finding": "sandbox.risk.lint",
-    "LintError": "sandbox.risk.lint",
+    "Finding": "sandbox.risk.linter",
+    "LintError": "sandbox.risk.linter",
+    "lint": "sandbox.risk.linter",
     "MODES": "sandbox.risk.locks",
     "RANK": "sandbox.risk.locks",
     "blocked_operations": "sandbox.risk.locks",
     "plain_words": "sandbox.risk.locks",
     "SqlSyntaxError": "sandbox.risk.statements",
+    "Statement": "sandbox.risk.statements",
+    "split": "sandbox.risk.statements",
     "Lock": "sandbox.risk.tracer",
     "RiskReport": "sandbox.risk.tracer",
     "StatementRisk": "sandbox.risk.tracer",
     "TraceError": "sandbox.risk.tracer",
     "trace": "sandbox.risk.tracer",
+    "pg_error": "sandbox.risk.tracer",
     "Timeline": "sandbox.risk.traffic",
     "TrafficEvent": "sandbox.risk.traffic",
     "run_with_traffic": "sandbox.risk.traffic",
@@ -66,6 +73,7 @@ __all__ = [
     "QueryResult",
     "RiskReport",
     "SqlSyntaxError",
+    "Statement",
     "StatementRisk",
     "Timeline",
     "TraceError",
@@ -73,9 +81,12 @@ __all__ = [
     "VersionResult",
     "blocked_operations",
     "check_versions",
+    "lint",
+    "pg_error",
     "plain_words",
     "run_query",
     "run_with_traffic",
+    "split",
     "throwaway_copy",
     "trace",
 ]

@@ -104,7 +104,7 @@ def render_text(report: RiskReport, source: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from sandbox.risk.copy import CopyError, throwaway_copy
-    from sandbox.risk.lint import LintError
+    from sandbox.risk.linter import LintError
     from sandbox.risk.statements import SqlSyntaxError
     from sandbox.risk.tracer import TraceError, trace
 

@@ -20,7 +20,7 @@ from pglast import ast
 from pglast.enums import ObjectType
 
 from sandbox.risk import locks as lockmodes
-from sandbox.risk.lint import Finding, lint
+from sandbox.risk.linter import Finding, lint
 from sandbox.risk.statements import Statement, split, statement_at
 
 NOT_IN_TRANSACTION = "25001"  # active_sql_transaction: "... cannot run inside a transaction block"

@@ -14,8 +14,8 @@ import psycopg
 import pytest
 
 from sandbox.cluster import EmbeddedCluster
-from sandbox.migrate.diff import diff_schemas
-from sandbox.migrate.introspect import introspect
+from sandbox.migrate.differ import diff_schemas
+from sandbox.migrate.introspection import introspect
 from sandbox.migrate.render import EMPTY_MIGRATION, render_script
 from sandbox.migrate.sqlschema import SqlSchema
 from sandbox.migrate.summary import summarize

@@ -7,8 +7,8 @@ import pytest
 
 from sandbox.migrate.casts import column_type_change, display
 from sandbox.migrate.default_values import defaults_match, from_catalog
-from sandbox.migrate.diff import diff_schemas
-from sandbox.migrate.introspect import introspect, render_type
+from sandbox.migrate.differ import diff_schemas
+from sandbox.migrate.introspection import introspect, render_type
 from sandbox.migrate.render import EMPTY_MIGRATION, render_script
 from sandbox.migrate.sqlschema import Column, ColumnDefault, SqlSchema, Table
 from sandbox.migrate.summary import summarize

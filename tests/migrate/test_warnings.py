@@ -5,8 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from sandbox.migrate.diff import diff_schemas
-from sandbox.migrate.introspect import introspect
+from sandbox.migrate.differ import diff_schemas
+from sandbox.migrate.introspection import introspect
 from sandbox.migrate.render import render_script
 from sandbox.migrate.warnings import check_warnings
 from sandbox.prisma import to_sql_schema

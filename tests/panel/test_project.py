@@ -16,7 +16,7 @@ import pytest
 from panel_helpers import SCHEMA_WITH_BIO, Panel, text
 
 from app.project.imports import ImportLimits, ImportProblem, read_project
-from sandbox.migrate.introspect import introspect
+from sandbox.migrate.introspection import introspect
 
 SCHEMA_WITH_POST = (
     SCHEMA_WITH_BIO.replace("  bio   String?\n}", "  bio   String?\n  posts Post[]\n}")

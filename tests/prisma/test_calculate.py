@@ -8,8 +8,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sandbox.migrate.diff import diff_schemas
-from sandbox.migrate.introspect import introspect
+from sandbox.migrate.differ import diff_schemas
+from sandbox.migrate.introspection import introspect
 from sandbox.migrate.render import EMPTY_MIGRATION, render_script
 from sandbox.migrate.sqlschema import ColumnDefault, ForeignKey, Index, PrimaryKey, SqlSchema
 from sandbox.prisma import parse_schema, to_sql_schema
