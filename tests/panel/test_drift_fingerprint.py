@@ -17,6 +17,8 @@ CREATE TABLE "Post" (id SERIAL PRIMARY KEY, "authorId" INTEGER NOT NULL, title V
 ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"(id)
   ON DELETE RESTRICT ON UPDATE CASCADE;
 CREATE INDEX "Post_title_idx" ON "Post"(title);
+CREATE SCHEMA auth;
+CREATE TABLE auth."Session" (id TEXT PRIMARY KEY, "userId" INTEGER REFERENCES "User"(id));
 """
 
 SCHEMA_CHANGES = [
@@ -51,6 +53,12 @@ SCHEMA_CHANGES = [
     'ALTER TABLE "User" ALTER COLUMN email TYPE TEXT COLLATE "C"',
     'ALTER TABLE "Post" SET UNLOGGED',
     'CREATE VIEW "Recent" AS SELECT id FROM "Post"',
+    # Multi-schema projects (`schemas = [...]`): the other schemas count as much as public.
+    'ALTER TABLE auth."Session" ADD COLUMN "expiresAt" TIMESTAMP(3)',
+    'CREATE INDEX "Session_userId_idx" ON auth."Session"("userId")',
+    """CREATE TYPE auth."Kind" AS ENUM ('A')""",
+    'ALTER SCHEMA auth RENAME TO identity',
+    "CREATE SCHEMA billing",
 ]
 
 DATA_CHANGES = [
