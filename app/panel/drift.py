@@ -23,19 +23,21 @@ from sandbox.migrate import (
 
 # Replays by the migrations' names and checksums: the same files give the same schema, so the three
 # cards (and the next views) mostly reuse one replay instead of rebuilding the shadow each time.
-_CACHE: OrderedDict[tuple[tuple[str, str], ...], SqlSchema] = OrderedDict()
+_CACHE: OrderedDict[tuple[object, ...], SqlSchema] = OrderedDict()
 _CACHE_SIZE = 256
 _CACHE_LOCK = threading.Lock()
 
 
-def expected_schema(shadow_conninfo: str, applied: Sequence[Migration]) -> SqlSchema:
-    key = tuple((m.name, m.checksum) for m in applied)
+def expected_schema(
+    shadow_conninfo: str, applied: Sequence[Migration], schemas: Sequence[str] = ("public",)
+) -> SqlSchema:
+    key = (*((m.name, m.checksum) for m in applied), tuple(schemas))
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
     with psycopg.connect(shadow_conninfo, autocommit=True) as conn:
-        schema = replay(conn, list(applied))
+        schema = replay(conn, list(applied), schemas)
     with _CACHE_LOCK:
         _CACHE[key] = schema
         while len(_CACHE) > _CACHE_SIZE:
@@ -86,14 +88,18 @@ SELECT md5(coalesce(string_agg(item, ',' ORDER BY item), '')) FROM (
   SELECT 'schema:' || nspname FROM ns
 ) items
 """
-_SEEN: OrderedDict[str, tuple[str, tuple[tuple[str, str], ...], list[str] | None]] = OrderedDict()
+_SEEN: OrderedDict[str, tuple[str, tuple[object, ...], list[str] | None]] = OrderedDict()
 
 
 def drift_lines(
-    conn: psycopg.Connection, shadow_conninfo: str, applied: Sequence[Migration]
+    conn: psycopg.Connection,
+    shadow_conninfo: str,
+    applied: Sequence[Migration],
+    schemas: Sequence[str] = ("public",),
 ) -> list[str] | None:
-    """What differs, one short line each ([] when nothing does); None when the replay fails."""
-    key = tuple((m.name, m.checksum) for m in applied)
+    """What differs in `schemas` (the datasource's), one short line each ([] when nothing does); None
+    when the replay fails."""
+    key = (*((m.name, m.checksum) for m in applied), tuple(schemas))
     row = conn.execute(FINGERPRINT).fetchone()
     fingerprint, database = (row[0] if row else ""), f"{conn.info.host}:{conn.info.port}/{conn.info.dbname}"
     with _CACHE_LOCK:
@@ -101,7 +107,7 @@ def drift_lines(
         if seen is not None and seen[:2] == (fingerprint, key):
             _SEEN.move_to_end(database)
             return list(seen[2]) if seen[2] is not None else None
-    lines = _compute(conn, shadow_conninfo, applied)
+    lines = _compute(conn, shadow_conninfo, applied, schemas)
     with _CACHE_LOCK:
         _SEEN[database] = (fingerprint, key, lines)
         while len(_SEEN) > _CACHE_SIZE * 4:
@@ -110,13 +116,13 @@ def drift_lines(
 
 
 def _compute(
-    conn: psycopg.Connection, shadow_conninfo: str, applied: Sequence[Migration]
+    conn: psycopg.Connection, shadow_conninfo: str, applied: Sequence[Migration], schemas: Sequence[str]
 ) -> list[str] | None:
     try:
-        expected = expected_schema(shadow_conninfo, applied)
+        expected = expected_schema(shadow_conninfo, applied, schemas)
     except ShadowReplayError:
         return None
-    steps = diff_schemas(expected, introspect(conn))
+    steps = diff_schemas(expected, introspect(conn, schemas))
     return short_lines(summarize(steps)) if steps else []
 
 

@@ -3,6 +3,8 @@ what each environment applied back into it, and read them for the panel's view."
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -28,6 +30,7 @@ from sandbox.migrate import (
     list_records,
     migrate_status,
 )
+from sandbox.prisma import SchemaError, to_sql_schema
 
 READ_TIMEOUT = "SET statement_timeout = '2s'"
 STATUS_HINTS = ("To apply migrations", "During development", "Read more", "The failed migration(s) can")
@@ -42,9 +45,11 @@ class EnvSnapshot:
     error: str = ""  # the environment could not be read (SQL run there broke what the panel reads)
 
 
-def read(sandbox: Workspace, history: list[Migration] | None = None) -> dict[str, EnvSnapshot]:
+def read(
+    sandbox: Workspace, history: list[Migration] | None = None, schemas: Sequence[str] = ("public",)
+) -> dict[str, EnvSnapshot]:
     """Each environment's `_prisma_migrations` rows and tables with row counts, and with `history` its
-    `migrate status`, one connection each (new connections are most of a panel view's cost)."""
+    `migrate status` and drift in `schemas` (the datasource's), one connection each."""
     snapshots = {}
     for env in ENVIRONMENTS:
         try:
@@ -55,7 +60,7 @@ def read(sandbox: Workspace, history: list[Migration] | None = None) -> dict[str
                 snapshots[env] = EnvSnapshot(list_records(conn), table_counts(conn))
                 if history is not None:
                     snapshots[env].status = migrate_status(MemoryHistory(list(history)), conn)
-                    snapshots[env].drift = _drift(conn, sandbox, history, snapshots[env].records)
+                    snapshots[env].drift = _drift(conn, sandbox, history, snapshots[env].records, schemas)
         except psycopg.Error as exc:
             if not learner_caused(exc):
                 raise
@@ -64,7 +69,11 @@ def read(sandbox: Workspace, history: list[Migration] | None = None) -> dict[str
 
 
 def _drift(
-    conn: psycopg.Connection, sandbox: Workspace, history: list[Migration], records: list[MigrationRecord]
+    conn: psycopg.Connection,
+    sandbox: Workspace,
+    history: list[Migration],
+    records: list[MigrationRecord],
+    schemas: Sequence[str],
 ) -> list[str] | None:
     """Drift against the migrations this database records as applied; not computed while one of them
     failed half-way (its card already says so) or is unknown to the history."""
@@ -74,7 +83,8 @@ def _drift(
     applied = [r.migration_name for r in records if r.finished_at is not None and r.rolled_back_at is None]
     if any(name not in by_name for name in applied):
         return None
-    return drift_lines(conn, sandbox.conninfo("shadow"), [by_name[name] for name in sorted(set(applied))])
+    migrations = [by_name[name] for name in sorted(set(applied))]
+    return drift_lines(conn, sandbox.conninfo("shadow"), migrations, schemas)
 
 
 def sync(
@@ -82,7 +92,7 @@ def sync(
 ) -> dict[str, EnvSnapshot]:
     """Read every environment (with `history`, its status too) and mirror what it applied into the saved
     state."""
-    snapshots = read(sandbox, history)
+    snapshots = read(sandbox, history, datasource_schemas(workspace.schema_text))
     save(session, workspace, snapshots)
     return snapshots
 
@@ -195,3 +205,13 @@ def status_lines(output: str) -> list[str]:
         if line.strip():
             lines.append(line)
     return lines or ["Database schema is up to date!"]
+
+
+@functools.lru_cache(maxsize=512)
+def datasource_schemas(schema_text: str) -> tuple[str, ...]:
+    """The schemas the datasource lists (`schemas = [...]`), else public; public too while the saved
+    schema.prisma does not parse (its errors show in the editor)."""
+    try:
+        return tuple(to_sql_schema(schema_text).listed)
+    except SchemaError:
+        return ("public",)
