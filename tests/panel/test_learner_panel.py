@@ -87,36 +87,3 @@ def test_confirmations_say_what_will_happen(panel: Panel) -> None:
     button = dropping.select_one("#panel-migration button[type=submit]")
     assert text(button) == "Create, apply to dev and lose this data"
 
-
-MULTI_SCHEMA = """\
-datasource db {
-  provider = "postgresql"
-  url      = env("DATABASE_URL")
-  schemas  = ["public", "auth"]
-}
-
-model User {
-  id    Int     @id @default(autoincrement())
-  email String  @unique
-  name  String?
-
-  @@schema("public")
-}
-
-model Session {
-  id     String @id
-  userId Int
-
-  @@schema("auth")
-}
-"""
-
-
-def test_drift_in_another_schema_of_a_multi_schema_project_shows_on_its_card(panel: Panel) -> None:
-    created = panel.create(MULTI_SCHEMA, "auth sessions")
-    assert "Created and applied" in text(created.select_one("#panel-migration")), text(created)
-    assert created.select_one("#env-dev .drift") is None
-    page = panel.sql('ALTER TABLE auth."Session" ADD COLUMN hotfix TEXT', env="dev")
-    assert [text(li) for li in page.select("#env-dev .drift li")] == ["+ column hotfix on Session"]
-    undone = panel.sql('ALTER TABLE auth."Session" DROP COLUMN hotfix', env="dev")
-    assert undone.select_one("#env-dev .drift") is None

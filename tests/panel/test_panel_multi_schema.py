@@ -51,3 +51,13 @@ def test_a_second_schema_is_created_and_deployed_by_the_workspace_role(panel: Pa
         assert [text(td) for td in rows.select(".result-table td")] == ["1"]
     again = panel.create(MULTI_SCHEMA, "nothing")
     assert "already in sync" in text(again.select_one("#panel-migration")).lower()
+
+
+def test_drift_in_another_schema_shows_on_its_card(panel: Panel) -> None:
+    created = panel.create(MULTI_SCHEMA, "auth sessions")
+    assert "Created and applied" in text(created.select_one("#panel-migration"))
+    assert created.select_one("#env-dev .drift") is None
+    page = panel.sql('ALTER TABLE auth."Session" ADD COLUMN hotfix TEXT', env="dev")
+    assert [text(li) for li in page.select("#env-dev .drift li")] == ["+ column hotfix on Session"]
+    undone = panel.sql('ALTER TABLE auth."Session" DROP COLUMN hotfix', env="dev")
+    assert undone.select_one("#env-dev .drift") is None
