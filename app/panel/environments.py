@@ -33,7 +33,6 @@ from sandbox.migrate import (
 from sandbox.prisma import SchemaError, to_sql_schema
 
 READ_TIMEOUT = "SET statement_timeout = '2s'"
-STATUS_HINTS = ("To apply migrations", "During development", "Read more", "The failed migration(s) can")
 
 
 @dataclass
@@ -172,7 +171,7 @@ def env_cards(
             EnvCard(
                 env=env,
                 url=sandbox.url(env),
-                status=status_lines(status.output),
+                status=status_lines(status),
                 in_sync=status.exit_code == 0 and not drift,
                 tables=snapshots[env].tables,
                 failure=_failure(snapshots[env].records),
@@ -196,14 +195,9 @@ def _failure(records: list[MigrationRecord]) -> Failure | None:
     return found
 
 
-def status_lines(output: str) -> list[str]:
-    """Prisma's status text without its first line (the count) and the advice paragraphs."""
-    lines = []
-    for line in output.splitlines()[1:]:
-        if line.startswith(STATUS_HINTS):
-            break
-        if line.strip():
-            lines.append(line)
+def status_lines(status: CommandResult) -> list[str]:
+    """What `migrate status` found (Prisma's message when it could not tell), without count or advice."""
+    lines = status.report or [line for line in status.message.splitlines() if line.strip()]
     return lines or ["Database schema is up to date!"]
 
 

@@ -68,13 +68,10 @@ def migration_outcome(result: CommandResult, create_only: bool) -> MigrationOutc
             sql=migration.sql,
             message=f"Created and applied {migration.name} to dev.",
         )
-    last = [line for line in result.output.splitlines() if line.strip()]
-    return replace(base, message=last[-1] if last else "Nothing to do.")
+    return replace(base, message=result.report[-1] if result.report else "Nothing to do.")
 
 
 def error_summary(result: CommandResult) -> str:
     """`P3018: A migration failed to apply. …`: the code and the first sentence of Prisma's message."""
-    lines = [line.strip() for line in result.output.splitlines() if line.strip()]
-    marker = f"Error: {result.error_code}"
-    after = lines[lines.index(marker) + 1 :] if marker in lines else lines
-    return f"{result.error_code}: {after[0]}" if after else f"Error {result.error_code}"
+    first = next((line.strip() for line in result.message.splitlines() if line.strip()), "")
+    return f"{result.error_code}: {first}" if first else f"Error {result.error_code}"

@@ -1,7 +1,9 @@
 """`migrate dev | deploy | status | reset | resolve` and `migrate diff`, as Prisma Migrate runs them.
 
 Each command takes a history store and connection strings and returns a `CommandResult`: the text
-Prisma would print (`output`), its exit code, and the same facts as fields for the web app. Learner
+Prisma would print (`output`), its exit code, and the same facts as data for the web app (what it
+applied, found pending, failed or edited; the migration it created; its findings line by line in
+`report`; Prisma's error `message`), so that no caller reads the printed text. Learner
 mistakes and Prisma's refusals (P3009, P3018, drift, ...) are results, never exceptions.
 """
 
@@ -56,7 +58,9 @@ EMPTY_MIGRATION = "-- This is an empty migration."
 
 @dataclass
 class CommandResult:
-    """What a command printed and decided. `applied` lists the migrations this run applied."""
+    """What a command printed and decided. `applied` lists the migrations this run applied; `report` what
+    it found, line by line, without counts and advice (`migrate status`: the database's state; `migrate
+    dev` with nothing to create: why); `message` Prisma's error message (without `Error: <code>`)."""
 
     output: str = ""
     exit_code: int = 0
@@ -72,12 +76,20 @@ class CommandResult:
     needs_confirmation: bool = False
     needs_reset: bool = False
     drift: list[str] = field(default_factory=list)
+    report: list[str] = field(default_factory=list)
+    message: str = ""
 
     def say(self, text: str = "") -> None:
         self.output += text + "\n"
 
+    def note(self, text: str = "") -> None:
+        """Say a finding (not advice): it is kept in `report` as well."""
+        self.say(text)
+        self.report += [line for line in text.splitlines() if line.strip()]
+
     def fail(self, code: str | None, message: str, exit_code: int = 1) -> None:
         self.error_code = code
+        self.message = message
         self.exit_code = exit_code
         self.say(f"Error: {code}\n\n{message}" if code else f"Error: {message}")
 
@@ -212,9 +224,9 @@ def _apply_pending(conn: psycopg.Connection, migrations: Sequence[Migration], re
 
 def _modified_warning(result: CommandResult, edited: Sequence[str]) -> None:
     if edited:
-        result.say("WARNING The following migrations have been modified since they were applied:")
+        result.note("WARNING The following migrations have been modified since they were applied:")
         for name in edited:
-            result.say(name)
+            result.note(name)
         result.say()
 
 
@@ -265,34 +277,34 @@ def migrate_status(history: HistoryStore, url: str | psycopg.Connection) -> Comm
         pending, missing = diagnosis.pending, diagnosis.missing_locally
         if pending and not missing:
             plural = "s" if len(pending) > 1 else ""
-            result.say(f"Following migration{plural} have not yet been applied:")
-            result.say("\n".join(pending) + "\n")
+            result.note(f"Following migration{plural} have not yet been applied:")
+            result.note("\n".join(pending) + "\n")
             result.say(NOT_APPLIED_HINT)
             result.exit_code = 1
             return
         if pending and missing:
             last = _last_common(migrations, pending)
-            result.say(
+            result.note(
                 "Your local migration history and the migrations table from your database are different:\n"
             )
-            result.say(f"The last common migration is: {last}\n")
-            result.say(f"The migration{'s' if len(pending) > 1 else ''} have not yet been applied:")
-            result.say("\n".join(pending) + "\n")
+            result.note(f"The last common migration is: {last}\n")
+            result.note(f"The migration{'s' if len(pending) > 1 else ''} have not yet been applied:")
+            result.note("\n".join(pending) + "\n")
             s = "s" if len(missing) > 1 else ""
-            result.say(f"The migration{s} from the database are not found locally in {FOLDER_LABEL}:")
-            result.say("\n".join(missing))
+            result.note(f"The migration{s} from the database are not found locally in {FOLDER_LABEL}:")
+            result.note("\n".join(missing))
             result.exit_code = 1
             return
         if not diagnosis.has_table:
-            result.say("The current database is not managed by Prisma Migrate.\n")
+            result.note("The current database is not managed by Prisma Migrate.\n")
             result.say("Read more about how to baseline an existing production database:")
             result.say("https://pris.ly/d/migrate-baseline")
             result.exit_code = 1
             return
         if diagnosis.failed:
             failed = diagnosis.failed
-            result.say(f"Following migration{'s' if len(failed) > 1 else ''} have failed:")
-            result.say("\n".join(failed) + "\n")
+            result.note(f"Following migration{'s' if len(failed) > 1 else ''} have failed:")
+            result.note("\n".join(failed) + "\n")
             result.say(
                 "During development if the failed migration(s) have not been deployed to a production "
                 "database you can then fix the migration(s) and run prisma migrate dev.\n"
@@ -312,7 +324,7 @@ def migrate_status(history: HistoryStore, url: str | psycopg.Connection) -> Comm
             _modified_warning(result, diagnosis.edited)
             result.exit_code = 1
             return
-        result.say("Database schema is up to date!")
+        result.note("Database schema is up to date!")
 
     return _run(body)
 
@@ -459,7 +471,7 @@ def migrate_dev(
             checked = check_warnings(steps, dev)
             result.warnings, result.unexecutable = list(checked.warnings), list(checked.unexecutable)
             if not steps and not create_only:
-                result.say(
+                result.note(
                     "Your database is now in sync with your schema."
                     if result.applied
                     else "Already in sync, no schema change or pending migration was found."

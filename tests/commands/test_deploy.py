@@ -108,3 +108,4 @@ def test_unreachable_database_is_an_error_not_a_crash() -> None:
     result = migrate_deploy(history_of(USERS), "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
     assert result.exit_code == 1
     assert result.error_code == "P1001"
+    assert result.message.startswith("Can't reach the database server.")  # without the `Error: P1001` header

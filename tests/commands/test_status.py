@@ -19,6 +19,7 @@ def test_up_to_date(fresh_db: str) -> None:
     result = migrate_status(history, fresh_db)
     assert result.exit_code == 0
     assert result.output == "2 migrations found in prisma/migrations\n\nDatabase schema is up to date!\n"
+    assert result.report == ["Database schema is up to date!"]
 
 
 def test_pending(fresh_db: str) -> None:
@@ -35,6 +36,8 @@ def test_pending(fresh_db: str) -> None:
         "To apply migrations in development run prisma migrate dev.\n"
         "To apply migrations in production run prisma migrate deploy.\n"
     )
+    # The same findings as data, without the count and the advice: what the panel's cards show.
+    assert result.report == ["Following migrations have not yet been applied:", *result.pending]
 
 
 def test_single_pending_uses_prismas_singular(fresh_db: str) -> None:
@@ -52,6 +55,7 @@ def test_failed(fresh_db: str) -> None:
     assert result.exit_code == 1
     assert result.failed == ["20240101000002_m2"]
     assert "Following migration have failed:\n20240101000002_m2\n" in result.output
+    assert result.report == ["Following migration have failed:", "20240101000002_m2"]
     assert 'prisma migrate resolve --rolled-back "20240101000002_m2"' in result.output
     assert 'prisma migrate resolve --applied "20240101000002_m2"' in result.output
 
