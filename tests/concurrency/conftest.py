@@ -1,28 +1,50 @@
-"""The app served by uvicorn on 127.0.0.1 (real sockets, real thread pool, real event loop), over the test
-session's cluster, once per state database (SQLite and PostgreSQL); clients are plain httpx."""
+"""The app served as deployed (`migration-lab serve --workers 1`: uvicorn, its thread pool, its event loop)
+in a process of its own, once per state database (SQLite and PostgreSQL), its sandbox on the test
+session's cluster (`server` provider); clients are plain httpx in this process.
+
+A process of its own, so that the server competes for the interpreter lock with its own threads only, as
+in production, not with the forty client threads a test releases at once (in one process, each of the
+event loop's many turns per request waited behind them: single /healthz answers of 230 ms)."""
 
 from __future__ import annotations
 
+import os
+import secrets
+import signal
 import socket
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-import uvicorn
 from served_app import HealthWatch, Served
 
-from app.main import create_app
-from app.settings import Settings
+from app.db import default_database_url, open_state
 from sandbox.cluster import EmbeddedCluster
 from sandbox.config import SandboxSettings
 from sandbox.manager import SandboxManager
 
+PREFIX = "tconc"
+SECRET = secrets.token_urlsafe(32)  # the server's and this process's managers derive the same passwords
+
 
 @pytest.fixture(scope="session")
-def concurrency_sandboxes(pg_cluster: EmbeddedCluster) -> Iterator[SandboxManager]:
-    manager = SandboxManager.over_cluster(pg_cluster, SandboxSettings(pool_size=0, sandbox_prefix="tconc"))
+def sandbox_url(pg_cluster: EmbeddedCluster) -> str:
+    return f"postgresql://{pg_cluster.superuser}@/postgres?host={pg_cluster.socket_dir}&port={pg_cluster.port}"
+
+
+@pytest.fixture(scope="session")
+def concurrency_sandboxes(
+    sandbox_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SandboxManager]:
+    """The served app's sandbox seen from here: to drop what each test created."""
+    settings = SandboxSettings(
+        sandbox="server", sandbox_url=sandbox_url, sandbox_prefix=PREFIX, sandbox_secret=SECRET, pool_size=0
+    )
+    manager = SandboxManager.from_settings(settings, data_dir=tmp_path_factory.mktemp("tconc"))
     manager.start(background=False)
     yield manager
     manager.stop()
@@ -30,36 +52,64 @@ def concurrency_sandboxes(pg_cluster: EmbeddedCluster) -> Iterator[SandboxManage
 
 @pytest.fixture
 def served(
-    tmp_path: Path, repo_root: Path, concurrency_sandboxes: SandboxManager, state_database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, repo_root: Path, sandbox_url: str, concurrency_sandboxes: SandboxManager,
+    state_database_url: str,
 ) -> Iterator[Served]:
-    # Every simulated learner comes from 127.0.0.1: the per-address limits (app.guard) would otherwise
-    # turn a class into one hostile client. Here many learners are the point.
-    monkeypatch.setenv("MIGRATION_LAB_NEW_LEARNERS_PER_CLIENT", "10000/minute")
-    monkeypatch.setenv("MIGRATION_LAB_WORKSPACES_PER_CLIENT", "10000/minute")
-    monkeypatch.setenv("MIGRATION_LAB_ACTIONS_PER_CLIENT", "1000")
-    settings = Settings(
-        data_dir=tmp_path / "data", lessons_dir=repo_root / "lessons", assets="local",
-        database_url=state_database_url,
-    )
-    app = create_app(settings, sandboxes=concurrency_sandboxes)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
+    data_dir = tmp_path / "data"
+    environment = {
+        **os.environ,
+        "MIGRATION_LAB_DATA_DIR": str(data_dir),
+        "MIGRATION_LAB_LESSONS_DIR": str(repo_root / "lessons"),
+        "MIGRATION_LAB_ASSETS": "local",
+        "MIGRATION_LAB_DATABASE_URL": state_database_url,
+        "MIGRATION_LAB_SANDBOX": "server",
+        "MIGRATION_LAB_SANDBOX_URL": sandbox_url,
+        "MIGRATION_LAB_SANDBOX_PREFIX": PREFIX,
+        "MIGRATION_LAB_SANDBOX_SECRET": SECRET,
+        "MIGRATION_LAB_POOL_SIZE": "0",
+        # Every simulated learner comes from 127.0.0.1: the per-address limits (app.guard) would otherwise
+        # turn a class into one hostile client. Here many learners are the point.
+        "MIGRATION_LAB_NEW_LEARNERS_PER_CLIENT": "10000/minute",
+        "MIGRATION_LAB_WORKSPACES_PER_CLIENT": "10000/minute",
+        "MIGRATION_LAB_ACTIONS_PER_CLIENT": "1000",
+    }
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    log_path = tmp_path / "server.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [*command, "--workers", "1"], env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=repo_root
+        )
+    state = open_state(state_database_url or default_database_url(data_dir), upgrade=False, connections=2)
     try:
-        deadline = time.monotonic() + 30
-        while not server.started and thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert server.started, "uvicorn did not start"
-        yield Served(f"http://127.0.0.1:{sock.getsockname()[1]}", app)
+        url = f"http://127.0.0.1:{port}"
+        wait_ready(process, url, log_path)
+        yield Served(url, state)
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        state.dispose()
         for workspace in concurrency_sandboxes.registry.all():  # the next test starts from an empty sandbox
             concurrency_sandboxes.drop_workspace(workspace.id)
+
+
+def wait_ready(process: subprocess.Popen[bytes], url: str, log: Path, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the server exited with {process.returncode}:\n{log.read_text()}"
+        try:
+            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"the server did not start:\n{log.read_text()}")
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI
+
+from app.db import StateDB
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 HTMX = {"HX-Request": "true"}
@@ -23,7 +24,7 @@ HTMX = {"HX-Request": "true"}
 @dataclass
 class Served:
     url: str
-    app: FastAPI
+    state: StateDB  # the served app's state database, read from this process
 
     def learner(self) -> httpx.Client:
         """A new browser: its own cookie jar (the learner id comes with the first answer)."""

@@ -19,12 +19,12 @@ LEARNERS = 40
 # /healthz is answered on the event loop from a cached probe (app.health): its own work is well under a
 # millisecond, so a late answer means the loop was blocked or queued (a pool wait took 3 s, a pool deadlock
 # 29 s). On this shared 2-core machine (load averages of 5 to 15 while other tests run) the operating system
-# may also leave the server or the watcher unscheduled for a few tens of ms, and the loop thread waits for
-# the interpreter lock behind the worker threads (1 ms switch interval each). Hence: 98 % of the answers
-# under the 100 ms, and none over 300 ms, which also means the sampling (one request at a time,
-# 20 ms apart) left no gap longer than a third of a second anywhere in the load.
+# may also leave the server's loop thread, or the thread holding the interpreter lock it waits for, or the
+# watcher, unscheduled for tens of ms: single answers of 100-230 ms were seen, one in fifty at most. Hence:
+# one answer in fifty (at least one) may reach the 100 ms, none 300 ms; which also means the
+# sampling (one request at a time, 20 ms apart) left no gap longer than a third of a second in the load.
 HEALTHZ_LIMIT_S = 0.1
-HEALTHZ_UNDER_LIMIT = 0.98
+HEALTHZ_LATE_SHARE = 0.02
 HEALTHZ_WORST_S = 0.3
 SLACK_S = 1.0  # scheduling, connections, the GIL: what a request may wait beyond the work ahead of it
 EXERCISE = "/lessons/01-migration-concepts/exercises/01-add-a-field"
@@ -47,8 +47,8 @@ def assert_healthy(watch: HealthWatch) -> None:
     print(watch.summary())  # the figures, with `pytest -s`
     assert watch.failures == []
     assert len(watch.timings) >= 5, watch.summary()
-    on_time = [t for t in watch.timings if t < HEALTHZ_LIMIT_S]
-    assert len(on_time) >= HEALTHZ_UNDER_LIMIT * len(watch.timings), watch.summary()
+    late = [t for t in watch.timings if t >= HEALTHZ_LIMIT_S]
+    assert len(late) <= max(1, HEALTHZ_LATE_SHARE * len(watch.timings)), watch.summary()
     assert max(watch.timings) < HEALTHZ_WORST_S, watch.summary()
 
 
@@ -78,7 +78,7 @@ def test_forty_simultaneous_panel_requests(served: Served, health: Callable[[], 
         print(f"40 panel GETs at once: slowest {slowest:.2f} s, one alone {solo[len(solo) // 2]:.3f} s")
         assert slowest < bound, (slowest, bound)
         assert_healthy(watch)
-        with served.app.state.services.state.session() as session:
+        with served.state.session() as session:
             assert session.scalar(select(func.count()).select_from(SavedWorkspace)) == LEARNERS + 1
     finally:
         for client in learners:
@@ -107,7 +107,7 @@ def test_four_tabs_of_a_new_learner_open_the_same_exercise(
     print(f"4 tabs at once: slowest {slowest:.2f} s, one tab alone {solo:.2f} s")
     assert slowest < 4 * solo + SLACK_S  # the tabs wait for one another, no more
     assert_healthy(watch)
-    with served.app.state.services.state.session() as session:
+    with served.state.session() as session:
         rows = session.scalars(select(SavedWorkspace).where(SavedWorkspace.context == EXERCISE_CONTEXT)).all()
         assert len(rows) == 3 and all(row.sandbox_id for row in rows)  # one per learner, all prepared
         assert session.scalar(select(func.count()).select_from(Learner)) == 3
