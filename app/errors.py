@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from http import HTTPStatus
+from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -49,7 +51,12 @@ def error_response(request: Request, error: AppError) -> Response:
     )
 
 
-def install_error_handlers(app: FastAPI) -> None:
+Handler = Callable[[Request, Any], Coroutine[Any, Any, Response]]
+
+
+def exception_handlers() -> dict[int | type[Exception], Handler]:
+    """What `create_app` hands FastAPI: every error becomes a page, an htmx fragment or JSON, here."""
+
     async def on_app_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, AppError)
         return error_response(request, exc)
@@ -78,7 +85,9 @@ def install_error_handlers(app: FastAPI) -> None:
             AppError(500, "Something went wrong", "The server hit an unexpected error. It has been logged."),
         )
 
-    app.add_exception_handler(AppError, on_app_error)
-    app.add_exception_handler(StarletteHTTPException, on_http_error)
-    app.add_exception_handler(RequestValidationError, on_invalid_request)
-    app.add_exception_handler(Exception, on_crash)
+    return {
+        AppError: on_app_error,
+        StarletteHTTPException: on_http_error,
+        RequestValidationError: on_invalid_request,
+        Exception: on_crash,
+    }

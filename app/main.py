@@ -20,14 +20,19 @@ from fastapi.staticfiles import StaticFiles
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import assets, guard
+from app import assets
 from app.course.loader import Course
 from app.course.routes import router as course_router
 from app.csrf import csrf_token
-from app.errors import install_error_handlers
+from app.errors import exception_handlers
 from app.exercises import inline_markdown
 from app.exercises.content import ExerciseCatalog
 from app.exercises.routes import router as exercise_router
+from app.guard import NewLearnerLimit
+from app.guard.admission import ClientAddress, make_admission
+from app.guard.fairshare import FairShare
+from app.guard.ratelimit import RateLimiter
+from app.guard.settings import GuardSettings
 from app.identity import Identity, IdentityMiddleware
 from app.instructor.routes import router as instructor_router
 from app.panel.render import highlight_sql
@@ -65,13 +70,28 @@ def create_app(settings: Settings | None = None, *, sandboxes: SandboxManager | 
         catalog=ExerciseCatalog(settings.lessons_dir),
     )
     lifespan = _lifespan(site, sandboxes)
-    app = FastAPI(title="Migration Lab", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="Migration Lab", lifespan=lifespan, exception_handlers=exception_handlers(),
+        docs_url=None, redoc_url=None, openapi_url=None,
+    )
     app.state.site = site
-    install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router)
-    guard.install(app)  # rate limits and fair share (inside the identity middleware added next)
+    # Defences against a hostile or runaway client (app/guard), added before the identity middleware so
+    # that they run inside it and see the learner; the panel calls `admit_workspace` before a new sandbox.
+    guard = GuardSettings()
+    app.state.guard_settings = guard
+    app.state.rate_limiter = RateLimiter(guard.rate_limit_storage)
+    app.state.admit_workspace = make_admission(app)
+    app.add_middleware(
+        FairShare,
+        per_learner=guard.actions_per_learner,
+        per_client=guard.actions_per_client,
+        wait_seconds=guard.action_wait_seconds,
+    )
+    app.add_middleware(NewLearnerLimit, limiter=app.state.rate_limiter, rule=guard.new_learners_per_client)
+    app.add_middleware(ClientAddress)
     app.add_middleware(IdentityMiddleware, identity=site.identity)
     app.add_middleware(VaryOnHtmx)
     app.add_middleware(SecurityHeaders, cdn_assets=cdn_assets(settings.assets))
