@@ -27,6 +27,7 @@ from pathlib import Path
 import psycopg
 from hypothesis import HealthCheck, Phase, given, settings
 
+from fuzz import dev_data
 from fuzz.schemas import SCHEMA_NAMES, pairs
 from sandbox.migrate.commands import diff
 
@@ -121,6 +122,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=Path("/tmp/fuzz-out"))
     parser.add_argument("--url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument(
+        "--dev",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also compare `migrate dev` on tables with rows (warnings, unexecutable steps, migration.sql) "
+        "for the first N pairs Prisma accepts (slow: two Node runs each)",
+    )
     args = parser.parse_args(argv)
     if not args.url:
         parser.error("give --url or DATABASE_URL (the oracle's PostgreSQL)")
@@ -190,12 +199,31 @@ def main(argv: list[str] | None = None) -> int:
         with psycopg.connect(args.url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'.encode())
     total = len(generated)
+    dev_ok = dev_total = 0
+    for i, (before, after) in enumerate(generated):
+        if dev_total >= args.dev:
+            break
+        prisma_b, prisma_d = results[f"{i}:b"], results[f"{i}:d"]
+        if "sql" not in prisma_b or "sql" not in prisma_d:
+            continue
+        dev_total += 1
+        same, detail = dev_data.compare(args.oracle, args.url, before, after, prisma_b["sql"])
+        if same:
+            dev_ok += 1
+            continue
+        case = args.out / f"dev_{i:05d}"
+        case.mkdir(exist_ok=True)
+        (case / "before.prisma").write_text(before)
+        (case / "after.prisma").write_text(after)
+        (case / "dev.txt").write_text(detail)
+        disagreements.append(f"{case.name} migrate dev on rows differs")
     print("\n".join(disagreements))
     print(
         f"pairs: {total} (both sides refused by Prisma's engine: {rejected})\n"
         f"text agreement: {text_ok}/{total} = {100 * text_ok / total:.2f} %\n"
         f"catalog agreement: {catalog_ok}/{total} = {100 * catalog_ok / total:.2f} %\n"
-        f"time: {time.monotonic() - started:.0f} s"
+        + (f"migrate dev on rows: {dev_ok}/{dev_total} agree\n" if dev_total else "")
+        + f"time: {time.monotonic() - started:.0f} s"
     )
     return 0
 

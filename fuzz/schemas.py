@@ -19,6 +19,9 @@ ENUM_VALUES = ["A", "B", "C", "D", "ACTIVE", "DONE"]
 ACTIONS = ["Cascade", "Restrict", "NoAction", "SetNull", "SetDefault"]
 INDEX_TYPES = ["BTree", "Hash"]
 SCHEMA_NAMES = ["public", "auth", "billing"]
+UNSUPPORTED = ['Unsupported("circle")', 'Unsupported("tsvector")', 'Unsupported("int4range")']
+# A composite id: `@@id([id, key])`, and foreign keys of two columns to it.
+COMPOSITE_KEY = "key String @db.VarChar(20)"
 
 # scalar -> native types usable with it (None: the scalar's own type)
 NATIVE: dict[str, list[str | None]] = {
@@ -51,8 +54,13 @@ class FieldSpec:
 class IdSpec:
     kind: str  # "autoincrement", "bigautoincrement", "uuid", "cuid", "dbuuid", "plainint", "plainstring"
 
+    @property
+    def composite(self) -> bool:
+        return self.kind == "composite"
+
     def render(self) -> str:
         return {
+            "composite": "Int",
             "autoincrement": "Int @id @default(autoincrement())",
             "bigautoincrement": "BigInt @id @default(autoincrement())",
             "uuid": "String @id @default(uuid())",
@@ -64,6 +72,7 @@ class IdSpec:
 
     def fk_type(self) -> str:
         return {
+            "composite": "Int",
             "autoincrement": "Int",
             "bigautoincrement": "BigInt",
             "uuid": "String",
@@ -156,7 +165,8 @@ def _relation_name(spec: Spec, index: int) -> str | None:
 
 
 def _render_model(spec: Spec, model: ModelSpec) -> str:
-    lines = [f"  id {model.id.render()}"]
+    lines = [f"  id {model.id.render()}"] + ([f"  {COMPOSITE_KEY}"] if model.id.composite else [])
+    block: list[str] = ["  @@id([id, key])"] if model.id.composite else []
     for f in model.fields:
         lines.append("  " + _render_field(f))
     for index, rel in enumerate(spec.relations):
@@ -166,6 +176,8 @@ def _render_model(spec: Spec, model: ModelSpec) -> str:
         named = f'"{name}", ' if name else ""
         allowed = ("Cascade", "Restrict", "SetNull") if spec.relation_mode_prisma else tuple(ACTIONS)
         if rel.kind == "m:n":
+            if spec.model(rel.source).id.composite or spec.model(rel.target).id.composite:
+                continue  # Prisma's implicit many-to-many needs a single-field id on both sides
             if rel.source == model.name:
                 lines.append(f"  m{index} {rel.target}[]" + (f' @relation("{name}")' if name else ""))
             if rel.target == model.name:
@@ -174,7 +186,11 @@ def _render_model(spec: Spec, model: ModelSpec) -> str:
         if rel.source == model.name:
             target = spec.model(rel.target)
             q = "?" if rel.optional else ""
-            args = [f"fields: [r{index}Id]", "references: [id]"]
+            composite = target.id.composite
+            if composite:
+                args = [f"fields: [r{index}Id, r{index}Key]", "references: [id, key]"]
+            else:
+                args = [f"fields: [r{index}Id]", "references: [id]"]
             if rel.on_delete in allowed:
                 args.append(f"onDelete: {rel.on_delete}")
             if rel.on_update in allowed:
@@ -184,21 +200,26 @@ def _render_model(spec: Spec, model: ModelSpec) -> str:
             lines.append(f"  rel{index} {rel.target}{q} @relation({named}{', '.join(args)})")
             fk_type = target.id.fk_type()
             scalar, _, native = fk_type.partition(" ")
-            unique = " @unique" if rel.kind == "1:1" else ""
+            unique = " @unique" if rel.kind == "1:1" and not composite else ""
             lines.append(f"  r{index}Id {scalar}{q}{unique}{(' ' + native) if native else ''}")
+            if composite:
+                lines.append(f"  r{index}Key String{q} @db.VarChar(20)")
+                if rel.kind == "1:1":
+                    block.append(f"  @@unique([r{index}Id, r{index}Key])")
         if rel.target == model.name:
             many = "[]" if rel.kind == "1:n" else "?"
             lines.append(f"  back{index} {rel.source}{many}" + (f' @relation("{name}")' if name else ""))
     # Prisma refuses two indexes of one name (the default name comes from the columns) and any index
     # on an Xml column: such indexes are left out rather than making the schema invalid.
     by_name = {f.name: f for f in model.fields}
-    taken = {(True, (f.map or f.name,)) for f in model.fields if f.unique}
+    taken: set[tuple[bool, tuple[str, ...]]] = {(True, (f.map or f.name,)) for f in model.fields if f.unique}
     for ix in model.indexes:
         key = (ix.unique, tuple(by_name[n].map or n for n in ix.fields))
         if key in taken or any(by_name[n].native == "Xml" for n in ix.fields) or not _fits(ix, by_name):
             continue
         taken.add(key)
         lines.append("  " + _render_index(ix))
+    lines += block
     if model.map:
         lines.append(f'  @@map("{model.map}")')
     if spec.schemas:
@@ -208,6 +229,8 @@ def _render_model(spec: Spec, model: ModelSpec) -> str:
 
 def _fits(ix: IndexSpec, by_name: dict[str, FieldSpec]) -> bool:
     """An index still valid for its fields after edits changed their types."""
+    if any(_unsupported(by_name[n]) for n in ix.fields):
+        return False
     first = by_name[ix.fields[0]]
     is_list = first.modifier == "[]"
     if ix.type == "Gin":
@@ -215,6 +238,10 @@ def _fits(ix: IndexSpec, by_name: dict[str, FieldSpec]) -> bool:
             first.type == "Json" and not is_list and ix.ops != "ArrayOps" and first.native is None
         )
     return not any(by_name[n].modifier == "[]" or by_name[n].type == "Json" for n in ix.fields)
+
+
+def _unsupported(f: FieldSpec) -> bool:
+    return f.type.startswith("Unsupported(")
 
 
 def _render_field(f: FieldSpec) -> str:
@@ -262,6 +289,8 @@ _LITERALS: dict[str, list[str]] = {
 
 @st.composite
 def field_specs(draw: st.DrawFn, name: str, enums: dict[str, list[str]]) -> FieldSpec:
+    if draw(st.integers(0, 11)) == 0:
+        return FieldSpec(name, draw(st.sampled_from(UNSUPPORTED)), draw(st.sampled_from(["", "?"])))
     type_name = draw(st.sampled_from(SCALARS + list(enums)))
     modifier = draw(st.sampled_from(["", "", "?", "[]"]))
     native = draw(st.sampled_from(NATIVE[type_name])) if type_name in NATIVE else None
@@ -278,6 +307,8 @@ def field_specs(draw: st.DrawFn, name: str, enums: dict[str, list[str]]) -> Fiel
 
 
 def _default_for(draw: st.DrawFn, f: FieldSpec, enums: dict[str, list[str]]) -> str | None:
+    if _unsupported(f):
+        return None
     if f.type in enums:
         values = enums[f.type]
         if f.modifier == "[]":
@@ -312,7 +343,16 @@ def specs(draw: st.DrawFn) -> Spec:
     for name in names:
         id_kind = draw(
             st.sampled_from(
-                ["autoincrement", "autoincrement", "uuid", "cuid", "dbuuid", "bigautoincrement", "plainint"]
+                [
+                    "autoincrement",
+                    "autoincrement",
+                    "uuid",
+                    "cuid",
+                    "dbuuid",
+                    "bigautoincrement",
+                    "plainint",
+                    "composite",
+                ]
             )
         )
         model = ModelSpec(name, IdSpec(id_kind))
@@ -336,7 +376,7 @@ def specs(draw: st.DrawFn) -> Spec:
 
 
 def _indexable(model: ModelSpec) -> list[FieldSpec]:
-    return [f for f in model.fields if f.modifier != "[]" and f.type not in ("Json",)]
+    return [f for f in model.fields if f.modifier != "[]" and f.type not in ("Json",) and not _unsupported(f)]
 
 
 @st.composite
@@ -488,7 +528,8 @@ def _edit(draw: st.DrawFn, spec: Spec, kind: str) -> None:
                 new.unique = False
                 new.updated_at = False
             fields[fields.index(f)] = new
-            if new.modifier == "[]" or new.type == "Json":
+            if new.modifier == "[]" or new.type == "Json" or _unsupported(new):
+                new.modifier = "?" if _unsupported(new) and new.modifier == "[]" else new.modifier
                 model.indexes = [ix for ix in model.indexes if f.name not in ix.fields]
             if new.default is not None and new.modifier == "[]" and not new.default.startswith("["):
                 new.default = None
@@ -503,7 +544,7 @@ def _edit(draw: st.DrawFn, spec: Spec, kind: str) -> None:
             if f.default is not None:
                 f.updated_at = False
         elif kind == "toggle_unique":
-            if f.modifier != "[]" and f.type != "Json":
+            if f.modifier != "[]" and f.type != "Json" and not _unsupported(f):
                 f.unique = not f.unique
         elif kind == "map_field":
             f.map = None if f.map else f"{f.name}_col"
@@ -554,7 +595,16 @@ def _edit(draw: st.DrawFn, spec: Spec, kind: str) -> None:
         model.id = IdSpec(
             draw(
                 st.sampled_from(
-                    ["autoincrement", "bigautoincrement", "uuid", "cuid", "dbuuid", "plainint", "plainstring"]
+                    [
+                        "autoincrement",
+                        "bigautoincrement",
+                        "uuid",
+                        "cuid",
+                        "dbuuid",
+                        "plainint",
+                        "plainstring",
+                        "composite",
+                    ]
                 )
             )
         )

@@ -33,6 +33,8 @@ def parse(sql_type: str) -> tuple[str, tuple[int, ...]]:
 
 
 def display(sql_type: str) -> str:
+    if not known(sql_type):
+        return f'Unsupported("{sql_type}")'
     name, args = parse(sql_type)
     shown = DISPLAY.get(name, sql_type)
     return f"{shown}({','.join(map(str, args))})" if args and name in DISPLAY else shown
@@ -53,7 +55,17 @@ def column_type_change(before: Column, after: Column) -> TypeChange | None:
         return "not_castable"
     if _spelling(before.type) == _spelling(after.type):
         return None  # an Unsupported("…") type reads back in the catalog's own case and spacing
+    if not (known(before.type) and known(after.type)):
+        # Prisma's postgres differ: between two Unsupported("…") types no change at all (it compares the
+        # old column's type with itself, a Prisma bug kept: the column keeps its old type), between an
+        # Unsupported and a known type a risky cast (ALTER COLUMN … SET DATA TYPE, as it writes it).
+        return None if not known(before.type) and not known(after.type) else "risky"
     return _native_change(parse(before.type), parse(after.type))
+
+
+def known(sql_type: str) -> bool:
+    """A type Prisma knows (a scalar's or an `@db.` native type), not an `Unsupported("…")` one."""
+    return parse(sql_type)[0] in DISPLAY
 
 
 def _spelling(sql_type: str) -> str:

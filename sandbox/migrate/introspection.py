@@ -174,7 +174,9 @@ def render_type(formatted: str) -> str:
     """`character varying(50)` -> `VARCHAR(50)`, `timestamp(3) without time zone` -> `TIMESTAMP(3)`."""
     match = _FORMATTED.match(formatted)
     if not match:
-        return formatted.upper()
+        return formatted  # `int4range` and such: an Unsupported("…") type, kept as the catalog spells it
     name = match.group(1) + (match.group(3) or "")
     args = (match.group(2) or "").replace(" ", "")
-    return TYPE_NAMES.get(name, name.upper()) + args
+    if name not in TYPE_NAMES:
+        return formatted  # an Unsupported("…") type, in the catalog's spelling (Prisma's warnings show it)
+    return TYPE_NAMES[name] + args

@@ -238,6 +238,8 @@ def _alter_column(
                     after.append(f"DROP SEQUENCE {quote(old.default.sql)}")
             else:
                 sequence = f"{step.table}_{new.name}_seq".lower()
+                if step.schema is not None:  # Prisma quotes the schema only
+                    sequence = f"{quote(step.schema)}.{sequence}"
                 before.append(f"CREATE SEQUENCE {sequence}")
                 clauses.append(f"{prefix} SET DEFAULT nextval({string_literal(sequence)})")
                 owner = qualified(step.schema, step.table)
