@@ -114,7 +114,10 @@ def _lifespan(
         _tune_threads(site.settings.worker_threads)
         with running(site, sandboxes, admit=getattr(app.state, "admit_workspace", None)) as services:
             app.state.services = services
-            yield
+            try:
+                yield
+            finally:
+                await guard.close(app)
 
     return lifespan
 

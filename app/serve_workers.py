@@ -40,6 +40,7 @@ def socket_url(superuser: str, socket_dir: Path, port: int) -> str:
 def shared_by_workers(data_dir: Path, database_url: str) -> Iterator[None]:
     """Prepare what the workers share; yields while they run, then stops what it started."""
     from app.db.engine import default_database_url, open_state
+    from app.guard.settings import GuardSettings
     from app.settings import Settings, prepare
     from sandbox import SandboxSettings, load_or_create_secret
 
@@ -48,6 +49,9 @@ def shared_by_workers(data_dir: Path, database_url: str) -> Iterator[None]:
     if not sandbox.sandbox_secret:
         load_or_create_secret(data_dir)
     open_state(database_url or default_database_url(data_dir)).dispose()  # Alembic, once
+    if GuardSettings().rate_limit_storage == "auto":
+        # Several processes: rate limits and fair share counted in the state database, not N times.
+        os.environ["MIGRATION_LAB_RATE_LIMIT_STORAGE"] = "state"
     if sandbox.sandbox != "embedded":
         yield
         return

@@ -11,6 +11,7 @@ from app.db.engine import StateDB, default_database_url, open_state
 MODEL_MODULES: list[str] = [
     "app.db.workspaces",
     "app.db.exercises",
+    "app.db.ratelimits",
 ]
 
 __all__ = ["Base", "MODEL_MODULES", "StateDB", "default_database_url", "open_state"]

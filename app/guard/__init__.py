@@ -6,19 +6,30 @@
 - `app.state.admit_workspace(learner, context)`: refuses a sandbox for a page that has none, when the
   sandbox is full or low on space, and over the rate limit (`admission`);
 - fair share: a few sandbox requests at once per learner and per client address (`fairshare`).
+
+Counters and slots are per process when one process serves (`memory://`); shared through the app's state
+database when several do (`serve --workers N`, replicas on PostgreSQL): see `shared_guards`.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import anyio
 from fastapi import FastAPI
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from sqlalchemy.engine import make_url
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.db.engine import default_database_url
 from app.errors import error_response
 from app.guard.admission import ClientAddress, make_admission
 from app.guard.fairshare import FairShare
 from app.guard.ratelimit import RateLimiter, TooManyRequests
 from app.guard.settings import GuardSettings
+from app.guard.slots import AdvisorySlots, FileSlots, Slots
+from app.guard.sqlstorage import StateStorage
 
 UNCOUNTED_PATHS = ("/static/", "/healthz", "/favicon")
 
@@ -26,16 +37,58 @@ UNCOUNTED_PATHS = ("/static/", "/healthz", "/favicon")
 def install(app: FastAPI) -> None:
     settings = getattr(app.state, "guard_settings", None) or GuardSettings()
     app.state.guard_settings = settings
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_storage)
+    site_settings = app.state.site.settings
+    database_url = site_settings.database_url or default_database_url(site_settings.data_dir)
+    storage, slots = shared_guards(settings.rate_limit_storage, database_url)
+    app.state.rate_limiter = RateLimiter(storage)
+    app.state.fair_share_slots = slots
     app.state.admit_workspace = make_admission(app)  # the panel calls it before writing a new workspace
     app.add_middleware(
         FairShare,
         per_learner=settings.actions_per_learner,
         per_client=settings.actions_per_client,
         wait_seconds=settings.action_wait_seconds,
+        slots=slots,
     )
     app.add_middleware(NewLearnerLimit, limiter=app.state.rate_limiter, rule=settings.new_learners_per_client)
     app.add_middleware(ClientAddress)
+
+
+def shared_guards(choice: str, database_url: str) -> tuple[Storage, Slots]:
+    """The rate-limit storage and the fair-share slots for `RATE_LIMIT_STORAGE` = `choice`."""
+    postgres = make_url(database_url).get_backend_name() == "postgresql"
+    if choice == "auto":
+        choice = "state" if postgres else "memory://"  # `serve --workers N` sets `state` for its workers
+    if choice == "memory://":
+        return MemoryStorage(), Slots()
+    storage = StateStorage(database_url) if choice == "state" else storage_from_string(choice)
+    if not isinstance(storage, Storage):
+        raise ValueError(f"RATE_LIMIT_STORAGE: {choice} is an asynchronous storage; give its synchronous URL")
+    if postgres:
+        return storage, AdvisorySlots(libpq_url(database_url))
+    database = make_url(database_url).database
+    if not database or database == ":memory:":  # one process by construction
+        return storage, Slots()
+    return storage, FileSlots(Path(database).with_name(Path(database).name + ".locks") / "fair-share")
+
+
+def libpq_url(database_url: str) -> str:
+    """The state URL as libpq reads it (SQLAlchemy's `postgresql+psycopg://` spelling dropped)."""
+    scheme, rest = database_url.split("://", 1)
+    return "postgresql://" + rest if scheme.startswith("postgresql") else database_url
+
+
+async def close(app: FastAPI) -> None:
+    """At shutdown: the slots' connection and the storage's engine."""
+    await app.state.fair_share_slots.close()
+    storage = app.state.rate_limiter.storage
+    if isinstance(storage, StateStorage):
+        storage.close()
+
+
+# Shared counters are a database round trip: off the event loop, in threads of their own so that they
+# never wait behind the handlers.
+GUARD_THREADS = anyio.CapacityLimiter(4)
 
 
 class NewLearnerLimit:
@@ -51,7 +104,12 @@ class NewLearnerLimit:
         new = scope["type"] == "http" and scope.get("state", {}).get("new_learner")
         if new and not scope["path"].startswith(UNCOUNTED_PATHS):
             client = scope["client"][0] if scope.get("client") else "unknown"
-            retry_after = self.limiter.hit(self.rule, "new-learner", client)
+            if self.limiter.shared:
+                retry_after = await anyio.to_thread.run_sync(
+                    self.limiter.hit, self.rule, "new-learner", client, limiter=GUARD_THREADS
+                )
+            else:
+                retry_after = self.limiter.hit(self.rule, "new-learner", client)
             if retry_after is not None:
                 advice = "Your browser must keep this site's cookie: allow cookies for it."
                 error = TooManyRequests("new visitors", retry_after, advice)

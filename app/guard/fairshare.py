@@ -1,19 +1,23 @@
 """Fair share of the worker threads: each learner (and each client address) may have a few sandbox
 requests running at once. More wait on the event loop, holding no thread, for a short while; then they
 get a 429 message. So 45 slow queries from one learner queue behind their own two, and every other
-learner's request still finds a free thread."""
+learner's request still finds a free thread.
+
+The slots are counted by `app.guard.slots`: in this process, or across every worker and replica (lock
+file or PostgreSQL advisory locks), so that N workers do not give one learner N times the slots."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 import time
-from collections import Counter
 
+import anyio
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.errors import AppError, error_response
+from app.guard.slots import Slots
 
 SANDBOX_PATHS = re.compile(r"^/(playground|panel/|lessons/[^/]+/exercises/[^/]+)")
 POLL_S = 0.05
@@ -32,13 +36,13 @@ class Busy(AppError):
 
 class FairShare:
     def __init__(
-        self, app: ASGIApp, per_learner: int, per_client: int, wait_seconds: float
+        self, app: ASGIApp, per_learner: int, per_client: int, wait_seconds: float, slots: Slots | None = None
     ) -> None:
         self.app = app
         self.per_learner = per_learner
         self.per_client = per_client
         self.wait_seconds = wait_seconds
-        self.running: Counter[str] = Counter()
+        self.slots = slots or Slots()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not SANDBOX_PATHS.match(scope.get("path", "")):
@@ -47,20 +51,29 @@ class FairShare:
         learner = "learner:" + str(scope.get("state", {}).get("learner_id", ""))
         client = "client:" + (scope["client"][0] if scope.get("client") else "unknown")
         started = time.monotonic()
-        # Single-threaded event loop: checking and counting between two awaits cannot interleave.
-        while self.running[learner] >= self.per_learner or self.running[client] >= self.per_client:
+        while (held := await self._take(learner, client)) is None:
             waited = time.monotonic() - started
             if waited >= self.wait_seconds:
                 response = error_response(Request(scope), Busy(self.per_learner, waited))
                 await response(scope, receive, send)
                 return
             await asyncio.sleep(POLL_S)
-        self.running[learner] += 1
-        self.running[client] += 1
         try:
             await self.app(scope, receive, send)
         finally:
-            for key in (learner, client):
-                self.running[key] -= 1
-                if self.running[key] <= 0:
-                    del self.running[key]
+            with anyio.CancelScope(shield=True):  # a slot left taken would hold the learner back for good
+                for key, slot in held:
+                    await self.slots.give_back(key, slot)
+
+    async def _take(self, learner: str, client: str) -> list[tuple[str, int]] | None:
+        """A slot of the learner and one of the client address, or neither."""
+        with anyio.CancelScope(shield=True):
+            mine = await self.slots.take(learner, self.per_learner)
+            if mine is None:
+                return None
+            theirs = await self.slots.take(client, self.per_client)
+            if theirs is None:
+                await self.slots.give_back(learner, mine)
+                return None
+            return [(learner, mine), (client, theirs)]
+        return None  # only when the shield's scope was cancelled from outside (never: it is shielded)

@@ -1,5 +1,7 @@
 """Per-client rate limits on what costs the host (new identities, new sandboxes, instructor sign-ins),
-counted by the `limits` library in a moving window; a refusal is a 429 with `Retry-After`."""
+counted by the `limits` library in a moving window; a refusal is a 429 with `Retry-After`. The counters
+live in this process (`memory://`), in the app's state database (`StateStorage`) or in any `limits`
+storage, as `MIGRATION_LAB_RATE_LIMIT_STORAGE` chooses (`app.guard.install`)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import math
 import time
 
 from limits import RateLimitItem, parse_many
-from limits.storage import storage_from_string
+from limits.storage import MemoryStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.requests import HTTPConnection
 
@@ -26,8 +28,14 @@ class TooManyRequests(AppError):
 
 
 class RateLimiter:
-    def __init__(self, storage_url: str = "memory://") -> None:
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
+    def __init__(self, storage: Storage | None = None) -> None:
+        self.storage = storage or MemoryStorage()
+        self._limiter = MovingWindowRateLimiter(self.storage)
+
+    @property
+    def shared(self) -> bool:
+        """Counted outside this process (a database or service round trip: not on the event loop)."""
+        return not isinstance(self.storage, MemoryStorage)
 
     def hit(self, rule: str, name: str, key: str) -> int | None:
         """Count one event of `name` for `key`; None when allowed, else seconds until it would be."""

@@ -11,9 +11,12 @@ class GuardSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MIGRATION_LAB_", extra="ignore")
 
     rate_limit_storage: str = Field(
-        default="memory://",
-        description="Where rate-limit counters live (a `limits` storage URL): `memory://` counts per "
-        "process; give every worker the same `redis://host:6379` to count across processes.",
+        default="auto",
+        description="Where rate-limit counters and fair-share slots live. `auto`: `state` when the state "
+        "database is PostgreSQL (replicas may share it) or `serve --workers N` runs several processes, "
+        "else `memory://`. `memory://`: counted in each process. `state`: in the app's state database "
+        "(SQLite file or PostgreSQL), so every worker and replica counts together. Another `limits` "
+        "storage URL (e.g. `redis://host:6379`): counters there, slots shared through the state database.",
     )
     new_learners_per_client: str = Field(
         default="60/minute",
@@ -32,11 +35,12 @@ class GuardSettings(BaseSettings):
     actions_per_learner: int = Field(
         default=2,
         ge=1,
+        le=256,
         description="Sandbox requests (panel, exercise pages and checks) one learner may have running at "
         "once; more wait up to `ACTION_WAIT_SECONDS`, then get a 429 message.",
     )
     actions_per_client: int = Field(
-        default=16, ge=1, description="Sandbox requests one client address may have running at once."
+        default=16, ge=1, le=256, description="Sandbox requests one client address may have running at once."
     )
     action_wait_seconds: float = Field(
         default=5.0,
