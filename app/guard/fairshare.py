@@ -62,18 +62,10 @@ class FairShare:
             await self.app(scope, receive, send)
         finally:
             with anyio.CancelScope(shield=True):  # a slot left taken would hold the learner back for good
-                for key, slot in held:
-                    await self.slots.give_back(key, slot)
+                await self.slots.give_back_each(held)
 
     async def _take(self, learner: str, client: str) -> list[tuple[str, int]] | None:
         """A slot of the learner and one of the client address, or neither."""
         with anyio.CancelScope(shield=True):
-            mine = await self.slots.take(learner, self.per_learner)
-            if mine is None:
-                return None
-            theirs = await self.slots.take(client, self.per_client)
-            if theirs is None:
-                await self.slots.give_back(learner, mine)
-                return None
-            return [(learner, mine), (client, theirs)]
+            return await self.slots.take_each([(learner, self.per_learner), (client, self.per_client)])
         return None  # only when the shield's scope was cancelled from outside (never: it is shielded)

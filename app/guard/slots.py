@@ -67,6 +67,21 @@ class Slots:
             self._taken.get(key, set()).discard(slot)
             self._forget_if_empty(key)
 
+    async def take_each(self, wanted: list[tuple[str, int]]) -> list[tuple[str, int]] | None:
+        """A slot of every key of (key, limit) in `wanted`, or none of them: [(key, slot)] or None."""
+        held: list[tuple[str, int]] = []
+        for key, limit in wanted:
+            slot = await self.take(key, limit)
+            if slot is None:
+                await self.give_back_each(held)
+                return None
+            held.append((key, slot))
+        return held
+
+    async def give_back_each(self, held: list[tuple[str, int]]) -> None:
+        for key, slot in held:
+            await self.give_back(key, slot)
+
     async def close(self) -> None:
         self._taken.clear()
 
@@ -129,6 +144,60 @@ class AdvisorySlots(Slots):
     @staticmethod
     def _key(key: str, slot: int) -> int:
         return _hash(f"{key}\0{slot}", 4) - 2**31  # a signed int4
+
+    async def take_each(self, wanted: list[tuple[str, int]]) -> list[tuple[str, int]] | None:
+        """One round trip when the first slot free in this process is free everywhere (the usual case);
+        else one slot at a time."""
+        first: list[tuple[str, int]] = []
+        for key, limit in wanted:
+            taken = self._taken.setdefault(key, set())
+            slot = next((n for n in range(min(limit, MAX_SLOTS)) if n not in taken), None)
+            if slot is None:
+                self._release_locally(first)
+                self._forget_if_empty(key)
+                return None
+            taken.add(slot)
+            first.append((key, slot))
+        granted = await self._try_all(first)
+        if all(granted):
+            return first
+        await self._unlock_all([held for held, ok in zip(first, granted, strict=True) if ok])
+        self._release_locally(first)
+        return await super().take_each(wanted)
+
+    async def give_back_each(self, held: list[tuple[str, int]]) -> None:
+        try:
+            await self._unlock_all(held)
+        finally:
+            self._release_locally(held)
+
+    def _release_locally(self, held: list[tuple[str, int]]) -> None:
+        for key, slot in held:
+            self._taken.get(key, set()).discard(slot)
+            self._forget_if_empty(key)
+
+    async def _try_all(self, slots: list[tuple[str, int]]) -> list[bool]:
+        calls = ", ".join(["pg_try_advisory_lock(%s, %s)"] * len(slots))
+        params = [n for key, slot in slots for n in (ADVISORY_NAMESPACE, self._key(key, slot))]
+        try:
+            conn = await self._connection()
+            row = await (await conn.execute(f"SELECT {calls}", params)).fetchone()
+        except psycopg.Error:
+            log.warning("fair share: state database unreachable; counting in this process", exc_info=True)
+            await self._drop()
+            return [True] * len(slots)
+        return [bool(granted) for granted in row or [False] * len(slots)]
+
+    async def _unlock_all(self, slots: list[tuple[str, int]]) -> None:
+        if not slots or self._conn is None or self._loop is not asyncio.get_running_loop():
+            return  # nothing held, or the connection that held them is gone and the locks with it
+        calls = ", ".join(["pg_advisory_unlock(%s, %s)"] * len(slots))
+        params = [n for key, slot in slots for n in (ADVISORY_NAMESPACE, self._key(key, slot))]
+        try:
+            await self._conn.execute(f"SELECT {calls}", params)
+        except psycopg.Error:
+            log.warning("fair share: unlock failed; dropping the connection frees its locks", exc_info=True)
+            await self._drop()
 
     async def _lock(self, key: str, slot: int) -> bool:
         try:

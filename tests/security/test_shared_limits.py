@@ -124,6 +124,9 @@ def test_slots_of_one_process_are_counted_per_key() -> None:
         assert await slots.take("learner:b", 2) == 0
         await slots.give_back("learner:a", 0)
         assert await slots.take("learner:a", 2) == 0
+        assert await slots.take_each([("learner:c", 1), ("learner:a", 2)]) is None
+        both = await slots.take_each([("learner:c", 1), ("learner:d", 1)])
+        assert both == [("learner:c", 0), ("learner:d", 0)]
 
     asyncio.run(scenario())
 
@@ -138,13 +141,33 @@ HOLDER = textwrap.dedent(
 
     async def hold():
         slots = FileSlots(Path(where)) if kind == "file" else AdvisorySlots(where)
-        taken = [await slots.take("learner:a", 2) for _ in range(2)]
+        taken = [await slots.take_each([("learner:a", 2), ("client:x", 16)]) for _ in range(2)]
         (marks / "holding").write_text(repr(taken))
         await asyncio.sleep(120)  # until killed
 
     asyncio.run(hold())
     """
 )
+
+
+def test_advisory_slots_of_two_workers_exclude_each_other(fresh_db: str) -> None:
+    params = conninfo_to_dict(fresh_db)
+    url = f"postgresql://{params['user']}@/{params['dbname']}?host={params['host']}&port={params['port']}"
+
+    async def scenario() -> None:
+        first, second = AdvisorySlots(url), AdvisorySlots(url)  # two connections, as two workers have
+        wanted = [("learner:a", 2), ("client:x", 16)]
+        try:
+            one, two = await first.take_each(wanted), await first.take_each(wanted)
+            assert one == [("learner:a", 0), ("client:x", 0)] and two == [("learner:a", 1), ("client:x", 1)]
+            assert await second.take_each(wanted) is None
+            await first.give_back_each(one)
+            assert await second.take_each(wanted) == [("learner:a", 0), ("client:x", 0)]
+            assert await first.take_each(wanted) is None
+        finally:
+            await first.close(), await second.close()
+
+    asyncio.run(scenario())
 
 
 @pytest.mark.parametrize("kind", ["file", "advisory"])
@@ -172,16 +195,24 @@ def test_slots_held_by_another_process_are_taken_and_freed_when_it_is_killed(
         while not (tmp_path / "holding").exists():
             assert holder.poll() is None and time.monotonic() < deadline, "the holder never took its slots"
             time.sleep(0.05)
-        assert (tmp_path / "holding").read_text() == "[0, 1]"
+        held = "[[('learner:a', 0), ('client:x', 0)], [('learner:a', 1), ('client:x', 1)]]"
+        assert (tmp_path / "holding").read_text() == held
 
-        async def while_held() -> tuple[int | None, int | None]:
+        async def while_held() -> list:
             slots = make()
             try:
-                return await slots.take("learner:a", 2), await slots.take("learner:b", 2)
+                return [
+                    await slots.take("learner:a", 2),
+                    await slots.take_each([("learner:a", 2), ("client:x", 16)]),
+                    await slots.take_each([("learner:b", 2), ("client:x", 16)]),
+                    await slots.take_each([("learner:c", 2), ("client:x", 3)]),  # the address's 3 are taken
+                    await slots.take("learner:c", 2),  # the refusal above gave back the learner's slot
+                ]
             finally:
                 await slots.close()
 
-        assert asyncio.run(while_held()) == (None, 0)  # the learner's two are taken; another's are free
+        # The learner's two are taken, and two of the address's; another learner gets its first slot.
+        assert asyncio.run(while_held()) == [None, None, [("learner:b", 0), ("client:x", 2)], None, 0]
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait(timeout=10)
 
