@@ -59,16 +59,14 @@ def shared_guards(choice: str, database_url: str) -> tuple[Storage, Slots]:
     postgres = make_url(database_url).get_backend_name() == "postgresql"
     if choice == "auto":
         choice = "state" if postgres else "memory://"  # `serve --workers N` sets `state` for its workers
-    if choice == "memory://":
+    database = make_url(database_url).database or ":memory:"
+    if choice == "memory://" or (not postgres and database == ":memory:"):  # an in-memory state: one process
         return MemoryStorage(), Slots()
     storage = StateStorage(database_url) if choice == "state" else storage_from_string(choice)
     if not isinstance(storage, Storage):
         raise ValueError(f"RATE_LIMIT_STORAGE: {choice} is an asynchronous storage; give its synchronous URL")
     if postgres:
         return storage, AdvisorySlots(libpq_url(database_url))
-    database = make_url(database_url).database
-    if not database or database == ":memory:":  # one process by construction
-        return storage, Slots()
     return storage, FileSlots(Path(database).with_name(Path(database).name + ".locks") / "fair-share")
 
 
@@ -86,11 +84,6 @@ async def close(app: FastAPI) -> None:
         storage.close()
 
 
-# Shared counters are a database round trip: off the event loop, in threads of their own so that they
-# never wait behind the handlers.
-GUARD_THREADS = anyio.CapacityLimiter(4)
-
-
 class NewLearnerLimit:
     """A request without a valid learner cookie starts a new identity (and, on a lesson or a sandbox, rows
     and databases): one address may start only so many."""
@@ -104,12 +97,11 @@ class NewLearnerLimit:
         new = scope["type"] == "http" and scope.get("state", {}).get("new_learner")
         if new and not scope["path"].startswith(UNCOUNTED_PATHS):
             client = scope["client"][0] if scope.get("client") else "unknown"
-            if self.limiter.shared:
-                retry_after = await anyio.to_thread.run_sync(
-                    self.limiter.hit, self.rule, "new-learner", client, limiter=GUARD_THREADS
-                )
+            hit = (self.rule, "new-learner", client)
+            if self.limiter.shared:  # a database round trip: not on the event loop
+                retry_after = await anyio.to_thread.run_sync(self.limiter.hit, *hit)
             else:
-                retry_after = self.limiter.hit(self.rule, "new-learner", client)
+                retry_after = self.limiter.hit(*hit)
             if retry_after is not None:
                 advice = "Your browser must keep this site's cookie: allow cookies for it."
                 error = TooManyRequests("new visitors", retry_after, advice)

@@ -5,8 +5,10 @@ storage, as `MIGRATION_LAB_RATE_LIMIT_STORAGE` chooses (`app.guard.install`)."""
 
 from __future__ import annotations
 
+import logging
 import math
 import time
+from collections.abc import Callable
 
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, Storage
@@ -14,6 +16,8 @@ from limits.strategies import MovingWindowRateLimiter
 from starlette.requests import HTTPConnection
 
 from app.errors import AppError
+
+log = logging.getLogger(__name__)
 
 
 class TooManyRequests(AppError):
@@ -39,17 +43,21 @@ class RateLimiter:
 
     def hit(self, rule: str, name: str, key: str) -> int | None:
         """Count one event of `name` for `key`; None when allowed, else seconds until it would be."""
-        items = parse_many(rule)
-        for item in items:
-            if not self._limiter.hit(item, name, key):
-                return self._retry_after(item, name, key)
-        return None
+        return self._ask(self._limiter.hit, rule, name, key)
 
     def check(self, rule: str, name: str, key: str) -> int | None:
         """Like `hit` without counting (is `key` already over?)."""
-        for item in parse_many(rule):
-            if not self._limiter.test(item, name, key):
-                return self._retry_after(item, name, key)
+        return self._ask(self._limiter.test, rule, name, key)
+
+    def _ask(self, allowed: Callable[..., bool], rule: str, name: str, key: str) -> int | None:
+        try:
+            for item in parse_many(rule):
+                if not allowed(item, name, key):
+                    return self._retry_after(item, name, key)
+        except self.storage.base_exceptions:
+            # The store is unreachable or busy past its timeout: the request goes on rather than get a
+            # 500; the per-process fair share and the sandbox's own limits still hold.
+            log.warning("rate limit %s not counted: its storage failed", name, exc_info=True)
         return None
 
     def _retry_after(self, item: RateLimitItem, name: str, key: str) -> int:

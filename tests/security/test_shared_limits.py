@@ -117,6 +117,18 @@ def test_auto_shares_only_where_several_processes_may_serve(tmp_path: Path, stat
     assert not RateLimiter(memory).shared and not local.shared
 
 
+def test_a_failing_store_lets_the_request_through_rather_than_answer_500(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    storage = StateStorage(default_database_url(tmp_path))  # never migrated: no tables
+    try:
+        limiter = RateLimiter(storage)
+        assert [limiter.hit("1/minute", "workspace", "a") for _ in range(2)] == [None, None]
+        assert "rate limit workspace not counted" in caplog.text
+    finally:
+        storage.close()
+
+
 def test_slots_of_one_process_are_counted_per_key() -> None:
     async def scenario() -> None:
         slots = Slots()
