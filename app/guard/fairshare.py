@@ -21,6 +21,8 @@ from app.guard.slots import Slots
 
 SANDBOX_PATHS = re.compile(r"^/(playground|panel/|lessons/[^/]+/exercises/[^/]+)")
 POLL_S = 0.05
+# Shared slots cost a database round trip per look: a waiting request looks less and less often.
+POLL_MAX_S = 0.25
 
 
 class Busy(AppError):
@@ -50,14 +52,16 @@ class FairShare:
             return
         learner = "learner:" + str(scope.get("state", {}).get("learner_id", ""))
         client = "client:" + (scope["client"][0] if scope.get("client") else "unknown")
-        started = time.monotonic()
+        started, pause = time.monotonic(), POLL_S
         while (held := await self._take(learner, client)) is None:
             waited = time.monotonic() - started
             if waited >= self.wait_seconds:
                 response = error_response(Request(scope), Busy(self.per_learner, waited))
                 await response(scope, receive, send)
                 return
-            await asyncio.sleep(POLL_S)
+            await asyncio.sleep(pause)
+            if self.slots.shared:
+                pause = min(pause * 1.5, POLL_MAX_S)
         try:
             await self.app(scope, receive, send)
         finally:

@@ -9,9 +9,11 @@ one while it runs.
   session advisory lock (`pg_try_advisory_lock`) held on one connection per process. A process that dies
   closes its connection and so frees its slots (TCP keepalives for a machine that vanishes).
 
-Both kinds of lock belong to the process (a record lock) or to the connection (an advisory lock), not to
-a request: the local set says which request of this process holds which slot, and a slot is marked taken
-before its lock is asked for, so two requests of one process never share it.
+Each process tries the slots from its own starting point (its pid), so that the first slot free in this
+process is usually free in the others too: one try, one round trip. Both kinds of lock belong to the
+process (a record lock) or to the connection (an advisory lock), not to a request: the local set says
+which request of this process holds which slot, and a slot is marked taken before its lock is asked for,
+so two requests of one process never share it.
 """
 
 from __future__ import annotations
@@ -44,13 +46,19 @@ class Slots:
 
     shared = False
 
-    def __init__(self) -> None:
+    def __init__(self, start: int = 0) -> None:
         self._taken: dict[str, set[int]] = {}
+        self._start = start
+
+    def _order(self, limit: int) -> list[int]:
+        """The slot numbers in the order this process tries them."""
+        limit = min(limit, MAX_SLOTS)
+        return [(self._start + n) % limit for n in range(limit)]
 
     async def take(self, key: str, limit: int) -> int | None:
         """A free slot of `key` among `limit` (now taken), or None when all are."""
         taken = self._taken.setdefault(key, set())
-        for slot in range(min(limit, MAX_SLOTS)):
+        for slot in self._order(limit):
             if slot in taken:
                 continue
             taken.add(slot)  # before awaiting the lock: another request of this process skips it
@@ -101,8 +109,8 @@ class FileSlots(Slots):
 
     shared = True
 
-    def __init__(self, path: Path) -> None:
-        super().__init__()
+    def __init__(self, path: Path, start: int | None = None) -> None:
+        super().__init__(os.getpid() if start is None else start)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # One descriptor for the process's life: closing any descriptor of the file drops every record
         # lock the process holds on it.
@@ -134,8 +142,8 @@ class AdvisorySlots(Slots):
 
     shared = True
 
-    def __init__(self, conninfo: str) -> None:
-        super().__init__()
+    def __init__(self, conninfo: str, start: int | None = None) -> None:
+        super().__init__(os.getpid() if start is None else start)
         self._conninfo = conninfo
         self._conn: psycopg.AsyncConnection | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -151,7 +159,7 @@ class AdvisorySlots(Slots):
         first: list[tuple[str, int]] = []
         for key, limit in wanted:
             taken = self._taken.setdefault(key, set())
-            slot = next((n for n in range(min(limit, MAX_SLOTS)) if n not in taken), None)
+            slot = next((n for n in self._order(limit) if n not in taken), None)
             if slot is None:
                 self._release_locally(first)
                 self._forget_if_empty(key)

@@ -152,7 +152,7 @@ HOLDER = textwrap.dedent(
     kind, where, marks = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 
     async def hold():
-        slots = FileSlots(Path(where)) if kind == "file" else AdvisorySlots(where)
+        slots = FileSlots(Path(where), start=0) if kind == "file" else AdvisorySlots(where, start=0)
         taken = [await slots.take_each([("learner:a", 2), ("client:x", 16)]) for _ in range(2)]
         (marks / "holding").write_text(repr(taken))
         await asyncio.sleep(120)  # until killed
@@ -167,7 +167,8 @@ def test_advisory_slots_of_two_workers_exclude_each_other(fresh_db: str) -> None
     url = f"postgresql://{params['user']}@/{params['dbname']}?host={params['host']}&port={params['port']}"
 
     async def scenario() -> None:
-        first, second = AdvisorySlots(url), AdvisorySlots(url)  # two connections, as two workers have
+        # Two connections, as two workers have, trying their slots in the same order.
+        first, second = AdvisorySlots(url, start=0), AdvisorySlots(url, start=0)
         wanted = [("learner:a", 2), ("client:x", 16)]
         try:
             one, two = await first.take_each(wanted), await first.take_each(wanted)
@@ -176,6 +177,11 @@ def test_advisory_slots_of_two_workers_exclude_each_other(fresh_db: str) -> None
             await first.give_back_each(one)
             assert await second.take_each(wanted) == [("learner:a", 0), ("client:x", 0)]
             assert await first.take_each(wanted) is None
+            # Workers start from different slots (their pids), so their first tries rarely collide.
+            third = AdvisorySlots(url, start=1)
+            assert await third.take_each([("learner:z", 2)]) == [("learner:z", 1)]
+            assert await first.take_each([("learner:z", 2)]) == [("learner:z", 0)]
+            await third.close()
         finally:
             await first.close(), await second.close()
 
@@ -190,14 +196,14 @@ def test_slots_held_by_another_process_are_taken_and_freed_when_it_is_killed(
         where = str(tmp_path / "state.sqlite3.locks" / "fair-share")
 
         def make() -> Slots:
-            return FileSlots(Path(where))
+            return FileSlots(Path(where), start=0)
     else:
         params = conninfo_to_dict(request.getfixturevalue("fresh_db"))
         where = libpq_url(f"postgresql+psycopg://{params['user']}@/{params['dbname']}"
                           f"?host={params['host']}&port={params['port']}")  # fmt: skip
 
         def make() -> Slots:
-            return AdvisorySlots(where)
+            return AdvisorySlots(where, start=0)
 
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, kind, where, str(tmp_path)], cwd=Path(__file__).parents[2]
