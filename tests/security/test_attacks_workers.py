@@ -1,5 +1,6 @@
 """Issue 11's per-client rate limit and per-learner fair share hold across the workers of
-`migration-lab serve --workers 2` (SQLite state, embedded cluster started by the parent).
+`migration-lab serve --workers 2` (embedded cluster started by the parent; state in SQLite, then in
+PostgreSQL).
 
 Each request goes over a kept-alive connection whose worker is known: the test looks up which worker
 process holds the server end of the connection (`/proc/net/tcp` and the processes' file descriptors), and
@@ -17,12 +18,14 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+import psycopg
 import pytest
 
 NEW_LEARNERS = 6
@@ -48,8 +51,28 @@ class Served:
         return children
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Iterator[Served]:
+def state_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """`""` (the SQLite file in the data folder) or a fresh database of the test cluster."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    name = f"wattack_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(cluster.admin_conninfo(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql://{cluster.superuser}@/{name}?host={cluster.socket_dir}&port={cluster.port}"
+    with psycopg.connect(cluster.admin_conninfo(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, repo_root: Path
+) -> Iterator[Served]:
+    """With SQLite state the workers share slots through a lock file; with PostgreSQL state (as replicas
+    do) through advisory locks. Both count rate limits in the state database."""
+    database = state_database(request)
+    database_url = next(database)
     data_dir = tmp_path_factory.mktemp("workers-attacks")
     port = free_port()
     environment = {
@@ -64,8 +87,8 @@ def served(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Iterato
         "MIGRATION_LAB_ACTIONS_PER_LEARNER": str(ACTIONS_PER_LEARNER),
         "MIGRATION_LAB_ACTION_WAIT_SECONDS": "1",
     }
-    for name in ("MIGRATION_LAB_RATE_LIMIT_STORAGE", "MIGRATION_LAB_DATABASE_URL"):
-        environment.pop(name, None)  # the defaults: `auto` on SQLite state
+    environment.pop("MIGRATION_LAB_RATE_LIMIT_STORAGE", None)  # the default: `auto`
+    environment["MIGRATION_LAB_DATABASE_URL"] = database_url
     command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", "2"]
     log = open(data_dir / "server.log", "w")  # noqa: SIM115 (kept open for the process's life)
@@ -90,6 +113,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Iterato
             process.kill()
             process.wait()
         log.close()
+        next(database, None)  # drops the PostgreSQL state database
 
 
 def worker_of(connection: http.client.HTTPConnection, served: Served) -> int:
