@@ -7,7 +7,8 @@ one while it runs.
   process's locks, however it died.
 - `AdvisorySlots`: processes and replicas sharing a PostgreSQL state database: slot (key, n) is also a
   session advisory lock (`pg_try_advisory_lock`) held on one connection per process. A process that dies
-  closes its connection and so frees its slots (TCP keepalives for a machine that vanishes).
+  closes its connection and so frees its slots (TCP keepalives for a machine that vanishes). Reach the
+  state database directly or through a session-mode pooler: these locks live as long as a session.
 
 Each process tries the slots from its own starting point (its pid), so that the first slot free in this
 process is usually free in the others too: one try, one round trip. Both kinds of lock belong to the
@@ -33,8 +34,12 @@ log = logging.getLogger(__name__)
 ADVISORY_NAMESPACE = 0x4D46  # "MF": apart from the panel's workspace locks ("ML") and rate limits ("MR")
 APPLICATION_NAME = "migration-lab fair share"  # how its connection shows in pg_stat_activity
 MAX_SLOTS = 256  # per key: the slot number is the low byte of the lock's offset
-# A state server that vanishes (no FIN) frees this process's slots on its side once keepalives fail.
-KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
+# TCP keepalives both ways: this process notices a server gone, and the server notices within ~25 s a
+# worker's machine that vanished without closing its connection (its slots freed then, not hours later).
+KEEPALIVES: dict[str, str | int] = {
+    "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+    "options": "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3",
+}  # fmt: skip
 
 
 def _hash(key: str, size: int) -> int:
