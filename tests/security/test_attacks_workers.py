@@ -140,8 +140,8 @@ def worker_of(connection: http.client.HTTPConnection, served: Served) -> int:
 def connections_to_each_worker(
     served: Served, address: str, each: int
 ) -> Iterator[tuple[int, http.client.HTTPConnection]]:
-    """Kept-alive connections, `each` served by each of the two workers: (worker, connection), each used at
-    once (uvicorn closes a connection idle for 5 s)."""
+    """Kept-alive connections, `each` served by each of the two workers: (worker, connection), each used
+    at once (before the server closes it as idle)."""
     count: dict[int, int] = {}
     for _ in range(100):
         connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=60)
