@@ -24,11 +24,12 @@ from app import assets
 from app.course.loader import Course
 from app.course.routes import router as course_router
 from app.csrf import csrf_token
+from app.db.engine import default_database_url
 from app.errors import exception_handlers
 from app.exercises import inline_markdown
 from app.exercises.content import ExerciseCatalog
 from app.exercises.routes import router as exercise_router
-from app.guard import NewLearnerLimit
+from app.guard import NewLearnerLimit, close_guards, shared_guards
 from app.guard.admission import ClientAddress, make_admission
 from app.guard.fairshare import FairShare
 from app.guard.ratelimit import RateLimiter
@@ -80,15 +81,20 @@ def create_app(settings: Settings | None = None, *, sandboxes: SandboxManager | 
         app.include_router(router)
     # Defences against a hostile or runaway client (app/guard), added before the identity middleware so
     # that they run inside it and see the learner; the panel calls `admit_workspace` before a new sandbox.
+    # Counted in this process, or in the state database when several processes may serve.
     guard = GuardSettings()
     app.state.guard_settings = guard
-    app.state.rate_limiter = RateLimiter(guard.rate_limit_storage)
+    database_url = settings.database_url or default_database_url(settings.data_dir)
+    storage, slots = shared_guards(guard.rate_limit_storage, database_url)
+    app.state.rate_limiter = RateLimiter(storage)
+    app.state.fair_share_slots = slots
     app.state.admit_workspace = make_admission(app)
     app.add_middleware(
         FairShare,
         per_learner=guard.actions_per_learner,
         per_client=guard.actions_per_client,
         wait_seconds=guard.action_wait_seconds,
+        slots=slots,
     )
     app.add_middleware(NewLearnerLimit, limiter=app.state.rate_limiter, rule=guard.new_learners_per_client)
     app.add_middleware(ClientAddress)
@@ -117,7 +123,7 @@ def _lifespan(
             try:
                 yield
             finally:
-                await guard.close(app)
+                await close_guards(app)
 
     return lifespan
 

@@ -1,6 +1,5 @@
-"""Defences of the host and of the other learners against one hostile or runaway client.
-
-`install(app)` (before the identity middleware is added, so that it runs inside it and sees the learner):
+"""Defences of the host and of the other learners against one hostile or runaway client, registered by
+`create_app` (app/main.py):
 - `app.state.rate_limiter`: per-client rate limits (new identities here; new sandboxes in the panel;
   failed instructor sign-ins in /instructor), 429 with Retry-After;
 - `app.state.admit_workspace(learner, context)`: refuses a sandbox for a page that has none, when the
@@ -22,36 +21,12 @@ from sqlalchemy.engine import make_url
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.db.engine import default_database_url
 from app.errors import error_response
-from app.guard.admission import ClientAddress, make_admission
-from app.guard.fairshare import FairShare
 from app.guard.ratelimit import RateLimiter, TooManyRequests
-from app.guard.settings import GuardSettings
 from app.guard.slots import AdvisorySlots, FileSlots, Slots
 from app.guard.sqlstorage import StateStorage
 
 UNCOUNTED_PATHS = ("/static/", "/healthz", "/favicon")
-
-
-def install(app: FastAPI) -> None:
-    settings = getattr(app.state, "guard_settings", None) or GuardSettings()
-    app.state.guard_settings = settings
-    site_settings = app.state.site.settings
-    database_url = site_settings.database_url or default_database_url(site_settings.data_dir)
-    storage, slots = shared_guards(settings.rate_limit_storage, database_url)
-    app.state.rate_limiter = RateLimiter(storage)
-    app.state.fair_share_slots = slots
-    app.state.admit_workspace = make_admission(app)  # the panel calls it before writing a new workspace
-    app.add_middleware(
-        FairShare,
-        per_learner=settings.actions_per_learner,
-        per_client=settings.actions_per_client,
-        wait_seconds=settings.action_wait_seconds,
-        slots=slots,
-    )
-    app.add_middleware(NewLearnerLimit, limiter=app.state.rate_limiter, rule=settings.new_learners_per_client)
-    app.add_middleware(ClientAddress)
 
 
 def shared_guards(choice: str, database_url: str) -> tuple[Storage, Slots]:
@@ -76,7 +51,7 @@ def libpq_url(database_url: str) -> str:
     return "postgresql://" + rest if scheme.startswith("postgresql") else database_url
 
 
-async def close(app: FastAPI) -> None:
+async def close_guards(app: FastAPI) -> None:
     """At shutdown: the slots' connection and the storage's engine."""
     await app.state.fair_share_slots.close()
     storage = app.state.rate_limiter.storage

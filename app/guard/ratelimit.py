@@ -1,7 +1,7 @@
 """Per-client rate limits on what costs the host (new identities, new sandboxes, instructor sign-ins),
 counted by the `limits` library in a moving window; a refusal is a 429 with `Retry-After`. The counters
 live in this process (`memory://`), in the app's state database (`StateStorage`) or in any `limits`
-storage, as `MIGRATION_LAB_RATE_LIMIT_STORAGE` chooses (`app.guard.install`)."""
+storage, as `MIGRATION_LAB_RATE_LIMIT_STORAGE` chooses (`app.guard.shared_guards`)."""
 
 from __future__ import annotations
 
