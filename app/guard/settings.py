@@ -35,12 +35,11 @@ class GuardSettings(BaseSettings):
     actions_per_learner: int = Field(
         default=2,
         ge=1,
-        le=256,
         description="Sandbox requests (panel, exercise pages and checks) one learner may have running at "
         "once; more wait up to `ACTION_WAIT_SECONDS`, then get a 429 message.",
     )
     actions_per_client: int = Field(
-        default=16, ge=1, le=256, description="Sandbox requests one client address may have running at once."
+        default=16, ge=1, description="Sandbox requests one client address may have running at once."
     )
     action_wait_seconds: float = Field(
         default=5.0,

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 ADVISORY_NAMESPACE = 0x4D46  # "MF": apart from the panel's workspace locks ("ML") and rate limits ("MR")
 APPLICATION_NAME = "migration-lab fair share"  # how its connection shows in pg_stat_activity
-MAX_SLOTS = 256  # per key: the slot number is the low byte of the lock's offset
+MAX_SLOTS = 65536  # per key (more is as good as no limit): the slot number is the low 16 bits of an offset
 # TCP keepalives both ways: this process notices a server gone, and the server notices within ~25 s a
 # worker's machine that vanished without closing its connection (its slots freed then, not hours later).
 KEEPALIVES: dict[str, str | int] = {
@@ -123,7 +123,7 @@ class FileSlots(Slots):
 
     @staticmethod
     def _offset(key: str, slot: int) -> int:
-        return _hash(key, 5) << 8 | slot  # 48 bits: far inside off_t
+        return _hash(key, 5) << 16 | slot  # 56 bits: inside off_t
 
     async def _lock(self, key: str, slot: int) -> bool:
         try:
