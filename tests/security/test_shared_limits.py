@@ -154,7 +154,8 @@ HOLDER = textwrap.dedent(
     async def hold():
         slots = FileSlots(Path(where), start=0) if kind == "file" else AdvisorySlots(where, start=0)
         taken = [await slots.take_each([("learner:a", 2), ("client:x", 16)]) for _ in range(2)]
-        (marks / "holding").write_text(repr(taken))
+        (marks / "holding.tmp").write_text(repr(taken))
+        (marks / "holding.tmp").rename(marks / "holding")  # seen whole or not at all
         await asyncio.sleep(120)  # until killed
 
     asyncio.run(hold())
