@@ -110,8 +110,9 @@ def _insert(conn: psycopg.Connection, key: tuple[str, str], columns: list[tuple]
         return False
 
 
-def compare(oracle: Path, url: str, before: str, after: str, before_sql: str) -> tuple[bool, str]:
-    """(same, detail) for one pair: Prisma's stderr and migration.sql against ours on the same rows."""
+def compare(oracle: Path, url: str, before: str, after: str, before_sql: str) -> tuple[bool | None, str]:
+    """(same, detail) for one pair: Prisma's stderr and migration.sql against ours on the same rows;
+    same is None when Prisma's SQL of `before` does not apply to PostgreSQL (nothing to compare)."""
     admin = psycopg.conninfo.make_conninfo(url, dbname="postgres")
     name = "fuzz_dev"
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -132,6 +133,15 @@ def compare(oracle: Path, url: str, before: str, after: str, before_sql: str) ->
         )
         target = to_sql_schema(after)
         with psycopg.connect(db, autocommit=True) as conn:
+            try:
+                applied = conn.execute(
+                    "SELECT count(*) FROM _prisma_migrations WHERE finished_at IS NOT NULL"
+                )
+                row = applied.fetchone()
+            except psycopg.Error:
+                row = None
+            if not row or not row[0]:
+                return None, "Prisma's SQL of `before` does not apply"
             seed(conn, target.listed + [s for s in to_sql_schema(before).listed if s not in target.listed])
         done = subprocess.run(
             [*run, "--schema", str(folder / "after.prisma"), "--name", "change", "--create-only"],

@@ -206,8 +206,10 @@ def main(argv: list[str] | None = None) -> int:
         prisma_b, prisma_d = results[f"{i}:b"], results[f"{i}:d"]
         if "sql" not in prisma_b or "sql" not in prisma_d:
             continue
-        dev_total += 1
         same, detail = dev_data.compare(args.oracle, args.url, before, after, prisma_b["sql"])
+        if same is None:
+            continue
+        dev_total += 1
         if same:
             dev_ok += 1
             continue

@@ -234,7 +234,9 @@ def _fits(ix: IndexSpec, by_name: dict[str, FieldSpec]) -> bool:
     first = by_name[ix.fields[0]]
     is_list = first.modifier == "[]"
     if ix.type == "Gin":
-        return (is_list and first.type in SCALARS and ix.ops in (None, "ArrayOps")) or (
+        # json[] has no comparison function: PostgreSQL refuses a GIN index on it (jsonb[] is fine).
+        plain_json = first.type == "Json" and first.native == "Json"
+        return (is_list and first.type in SCALARS and ix.ops in (None, "ArrayOps") and not plain_json) or (
             first.type == "Json" and not is_list and ix.ops != "ArrayOps" and first.native is None
         )
     return not any(by_name[n].modifier == "[]" or by_name[n].type == "Json" for n in ix.fields)

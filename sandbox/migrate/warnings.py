@@ -35,12 +35,7 @@ class Finding:
     static: str  # the text of the migration file header
     live: str  # the text against the database, when `applies`
     applies: bool
-    unexecutable: bool  # against the database
-    static_unexecutable: bool | None = None  # in the file header, when it differs (a column made required)
-
-    @property
-    def in_header_as_unexecutable(self) -> bool:
-        return self.unexecutable if self.static_unexecutable is None else self.static_unexecutable
+    unexecutable: bool  # against the database and in the file header (which lists these last)
 
 
 @dataclass
@@ -62,9 +57,9 @@ class MigrationWarnings:
     def file_header(self) -> str:
         """The `/* Warnings: */` block Prisma puts on top of migration.sql ("" when there is nothing)."""
         header = self.findings
-        ordered = [f for f in header if not f.in_header_as_unexecutable] + [
-            f for f in header if f.in_header_as_unexecutable
-        ]
+        # Warnings first, then unexecutable steps, a column made required among them even with no
+        # NULL in it (Prisma's check without rows: oracle case required_and_drop_order).
+        ordered = [f for f in header if not f.unexecutable] + [f for f in header if f.unexecutable]
         if not ordered:
             return ""
         lines = "".join(f"  - {f.static}\n" for f in ordered)
@@ -247,7 +242,6 @@ def _alter_column_findings(i: int, t: str, change: AlterColumn, count: Count) ->
                 f"Made the column `{c}` on table `{t}` required, but there are {nulls} existing NULL values.",
                 nulls > 0,
                 True,
-                static_unexecutable=False,
             )
         )
     if change.type_change == "risky":
