@@ -176,6 +176,13 @@ class Model(Block):
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
 
+    def known_field(self, name: str) -> Field:
+        """The field `name`, where validation already found it exists."""
+        found = self.field(name)
+        if found is None:
+            raise KeyError(f"model {self.name} has no field {name}")
+        return found
+
 
 class Enum(Block):
     @property

@@ -142,13 +142,14 @@ class _Calculator:
 
     def _columns(self, model: Model, attr: Attribute) -> list[str]:
         arg = attr.arg("fields", positional=True)
-        return [model.field(r.name).db_name for r in index_refs(arg.value) or []]  # type: ignore[union-attr]
+        refs = index_refs(arg.value) if arg is not None else None
+        return [model.known_field(r.name).db_name for r in refs or []]
 
     def _foreign_key(self, relation: Relation) -> ForeignKey:
         model, target = relation.model, relation.target
-        scalars = [model.field(n) for n in relation.fields]
-        columns = [f.db_name for f in scalars]  # type: ignore[union-attr]
-        required = any(not f.optional for f in scalars)  # type: ignore[union-attr]
+        scalars = [model.known_field(n) for n in relation.fields]
+        columns = [f.db_name for f in scalars]
+        required = any(not f.optional for f in scalars)
         on_delete = (
             ACTIONS[relation.on_delete] if relation.on_delete else ("RESTRICT" if required else "SET NULL")
         )
@@ -157,7 +158,7 @@ class _Calculator:
             name=relation.map or names.foreign_key_name(model.db_name, columns),
             columns=columns,
             referenced_table=target.db_name,
-            referenced_columns=[target.field(n).db_name for n in relation.references],  # type: ignore[union-attr]
+            referenced_columns=[target.known_field(n).db_name for n in relation.references],
             on_delete=on_delete,  # type: ignore[arg-type]
             on_update=on_update,  # type: ignore[arg-type]
             referenced_schema=self._schema(target),

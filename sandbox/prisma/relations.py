@@ -378,8 +378,8 @@ class _Checker:
                 f"Consider adding {fix}.",
             )
             ok = False
-        scalars = [model.field(f.name) for f in fields]
-        if not field.optional and any(s.optional for s in scalars):  # type: ignore[union-attr]
+        scalars = [model.known_field(f.name) for f in fields]
+        if not field.optional and any(s.optional for s in scalars):
             self.error(
                 field.span,
                 f"The relation field `{field.name}` uses the scalar fields "
@@ -388,7 +388,7 @@ class _Checker:
                 "well.",
             )
             ok = False
-        return self._actions(owner, any(not s.optional for s in scalars)) and ok  # type: ignore[union-attr]
+        return self._actions(owner, any(not s.optional for s in scalars)) and ok
 
     def _actions(self, owner: _Side, required: bool) -> bool:
         ok = True

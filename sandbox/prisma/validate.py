@@ -384,7 +384,7 @@ class _Validator:
         if unknown:
             self.error(attr.span, f"{prefix}The {what} refers to the unknown fields: {', '.join(unknown)}.")
             return
-        relational = [r.name for r in refs if model.field(r.name).type.name in self.models]  # type: ignore[union-attr]
+        relational = [r.name for r in refs if model.known_field(r.name).type.name in self.models]
         if relational:
             self.error(
                 attr.span,
@@ -395,7 +395,7 @@ class _Validator:
         for span, message in indexes.check(attr, [model.field(r.name) for r in refs]):
             self.error(span, message)
         if attr.name == "id":
-            optional = [r.name for r in refs if model.field(r.name).optional]  # type: ignore[union-attr]
+            optional = [r.name for r in refs if model.known_field(r.name).optional]
             if optional:
                 self.error(
                     attr.span,
