@@ -11,10 +11,9 @@ import psycopg
 from sqlalchemy.orm import Session
 
 from app.db.workspaces import ENVIRONMENTS, EnvMigration, SavedWorkspace
-from app.panel import failure, store
+from app.panel import store
 from app.panel.db_errors import learner_caused, unreadable
 from app.panel.drift import drift_lines
-from app.panel.failure import Failure
 from app.panel.rebuild import RebuildReport as RebuildReport
 from app.panel.rebuild import StartSource as StartSource
 from app.panel.rebuild import StartTemplate as StartTemplate
@@ -26,7 +25,9 @@ from sandbox.migrate import (
     CommandResult,
     MemoryHistory,
     Migration,
+    MigrationFailure,
     MigrationRecord,
+    failure_of_logs,
     list_records,
     migrate_status,
 )
@@ -186,11 +187,11 @@ def env_cards(
     return cards
 
 
-def _failure(records: list[MigrationRecord]) -> Failure | None:
+def _failure(records: list[MigrationRecord]) -> MigrationFailure | None:
     failed = next((r for r in records if r.finished_at is None and r.rolled_back_at is None), None)
     if failed is None:
         return None
-    found = failure.parse(failed.logs or "", "P3018")
+    found = failure_of_logs(failed.logs)
     found.migration = found.migration or failed.migration_name
     return found
 

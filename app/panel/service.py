@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.db import StateDB
 from app.db.workspaces import SavedWorkspace
 from app.errors import AppError
-from app.panel import environments, failure, risk, store
+from app.panel import environments, risk, store
 from app.panel.active import Active
 from app.panel.command_runner import run_command
 from app.panel.db_errors import LearnerDatabaseError, SandboxRestarted, learner_caused
@@ -325,7 +325,7 @@ class PanelService:
                     message=f"{name} failed in dev. Edit migration.sql and press Apply again, or Discard "
                     "the migration.",
                     output=result.output,
-                    failure=failure.parse(result.output, result.error_code),
+                    failure=result.failure,
                     editable=True,
                 )
                 view = self._view(active)
@@ -403,8 +403,7 @@ class PanelService:
             self._backup_before_deploy(active)
         with sandbox.reading(env) as conn:
             result = migrate_deploy(active.history, conn)
-        if result.exit_code != 0:
-            found = failure.parse(result.output, result.error_code)
+        if (found := result.failure) is not None:
             return (
                 f"Deploy failed ({found.code}): {found.summary} What went wrong and the ways out are below.",
                 False,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from app.panel.failure import Failure
+from sandbox.migrate import MigrationFailure
 
 ENV_LABELS = {"dev": "Development", "staging": "Staging", "prod": "Production"}
 
@@ -52,7 +52,7 @@ class EnvCard:
     notice: str = ""  # the result of the last action on this environment
     notice_ok: bool = True
     confirm_reset: bool = False  # show the reset confirmation naming the data to be lost
-    failure: Failure | None = None  # the failed migration blocking this environment, readable
+    failure: MigrationFailure | None = None  # the failed migration blocking this environment, readable
     drift: list[str] = field(default_factory=list)  # what the database has that its migrations do not
     drift_checked: bool = False  # False when drift could not be computed (failed migration, replay error)
     confirm_restore: int | None = None  # the backup whose restore awaits confirmation
@@ -84,7 +84,7 @@ class MigrationOutcome:
     message: str = ""
     output: str = ""  # the Prisma-shaped text, as the terminal would print it
     create_only: bool = False
-    failure: Failure | None = None  # a failed Apply, readable
+    failure: MigrationFailure | None = None  # a failed Apply, readable
     editable: bool = False  # the failed draft can be edited and applied again, or discarded
 
     @property

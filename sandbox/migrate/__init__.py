@@ -65,6 +65,7 @@ _MODULES = {
         "migrate_resolve", "migrate_status",
     ],
     "sandbox.migrate.differ": ["diff_schemas"],
+    "sandbox.migrate.failure": ["MigrationFailure", "failure_of_logs"],
     "sandbox.migrate.history": [
         "LOCK_FILE", "LOCK_FILE_TEXT", "MIGRATION_FILE", "FolderHistory", "HistoryStore", "MemoryHistory",
         "Migration", "slugify",
@@ -103,6 +104,7 @@ __all__ = [
     "HistoryStore",
     "MemoryHistory",
     "Migration",
+    "MigrationFailure",
     "MigrationRecord",
     "ShadowReplayError",
     "SqlSchema",
@@ -110,6 +112,7 @@ __all__ = [
     "clear_records",
     "create_table",
     "diff_schemas",
+    "failure_of_logs",
     "has_table",
     "introspect",
     "list_records",

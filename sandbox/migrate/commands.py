@@ -18,6 +18,7 @@ import psycopg
 
 from sandbox.migrate import table
 from sandbox.migrate.differ import diff_schemas
+from sandbox.migrate.failure import MigrationFailure, parse_failure
 from sandbox.migrate.history import HistoryStore, Migration, MigrationFileMissing, find, new_migration_name
 from sandbox.migrate.introspection import introspect
 from sandbox.migrate.render import render_script
@@ -86,6 +87,11 @@ class CommandResult:
         """Say a finding (not advice): it is kept in `report` as well."""
         self.say(text)
         self.report += [line for line in text.splitlines() if line.strip()]
+
+    @property
+    def failure(self) -> MigrationFailure | None:
+        """Why the command failed, as data (its code, the migration, PostgreSQL's error and position)."""
+        return parse_failure(self.output, self.error_code) if self.exit_code != 0 else None
 
     def fail(self, code: str | None, message: str, exit_code: int = 1) -> None:
         self.error_code = code

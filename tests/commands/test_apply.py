@@ -165,3 +165,23 @@ def test_explicit_commit_inside_a_file_keeps_what_postgres_committed(fresh_db: s
         with pytest.raises(ApplyError):
             table.apply_migration(conn, "m", script, "0" * 64)
     assert relation_exists(fresh_db, "kept")
+
+
+def test_a_failed_deploy_gives_its_failure_as_data_now_and_from_the_logs_later(fresh_db: str) -> None:
+    from sandbox.migrate import MemoryHistory, Migration, failure_of_logs, list_records, migrate_deploy
+
+    history = MemoryHistory([
+        Migration("20240101000000_init", 'CREATE TABLE "User" (id INT PRIMARY KEY, name TEXT);\n'),
+        Migration("20240102000000_bad", 'ALTER TABLE "User" ADD COLUMN nick TEXT;\nSELEC 1;\n'),
+    ])  # fmt: skip
+    result = migrate_deploy(history, fresh_db)
+    assert result.exit_code == 1 and result.failure is not None
+    failure = result.failure
+    assert (failure.code, failure.migration, failure.db_code) == ("P3018", "20240102000000_bad", "42601")
+    assert failure.message.startswith('ERROR: syntax error at or near "SELEC"')
+    assert failure.statement.endswith("SELEC 1;")
+    with psycopg.connect(fresh_db) as conn:
+        failed = next(r for r in list_records(conn) if r.finished_at is None)
+    stored = failure_of_logs(failed.logs)
+    assert (stored.migration, stored.db_code, stored.message) == (failure.migration, "42601", failure.message)
+    assert migrate_deploy(history, fresh_db).failure.code == "P3009"  # the failed one blocks the next deploy

@@ -1,8 +1,9 @@
-"""A failed migration as a learner can act on it: Prisma's code, PostgreSQL's message (with its detail,
-hint and position) up front, the failing line, and the raw text kept for the collapsed log.
+"""A command's failure as data: Prisma's code, the migration, PostgreSQL's message (with its detail, hint
+and position), the failing line, and the raw text.
 
-The text parsed here is the engine's own P3018 rendering (`sandbox.migrate.P3018_TEXT`), also kept
-in `_prisma_migrations.logs`, so a failure reads the same right after a deploy and on any later view."""
+The engine renders a failed migration as Prisma does (`P3018_TEXT`) and keeps that text in
+`_prisma_migrations.logs`, as Prisma does; this reads it back, so a failure is the same data right after
+the command (`CommandResult.failure`) and on any later view of the database (`failure_of_logs`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ SUMMARIES = {
 
 
 @dataclass
-class Failure:
+class MigrationFailure:
     code: str  # Prisma's: P3018, P3009, ...
     migration: str = ""
     db_code: str = ""  # SQLSTATE, e.g. 23502
@@ -35,9 +36,10 @@ class Failure:
         return self.position[-1] if self.position else ""
 
 
-def parse(text: str, code: str | None = None) -> Failure:
+def parse_failure(text: str, code: str | None = None) -> MigrationFailure:
+    """The failure a command printed (`Error: <code>` and what follows) or a migration's stored logs."""
     lines = text.splitlines()
-    failure = Failure(code=code or _value(lines, "Error: ") or "", raw=text.strip())
+    failure = MigrationFailure(code=code or _value(lines, "Error: ") or "", raw=text.strip())
     failure.migration = _value(lines, "Migration name: ")
     failure.db_code = _value(lines, "Database error code: ")
     if not failure.migration:  # P3009: "The `x` migration started at ... failed"
@@ -53,7 +55,7 @@ def _value(lines: list[str], prefix: str) -> str:
     return next((line[len(prefix) :].strip() for line in lines if line.startswith(prefix)), "")
 
 
-def _database_error(lines: list[str], failure: Failure) -> None:
+def _database_error(lines: list[str], failure: MigrationFailure) -> None:
     start = next((i for i, line in enumerate(lines) if line.startswith(("ERROR: ", "FATAL: "))), None)
     if start is None:
         return
@@ -82,3 +84,8 @@ def _where(debug: str) -> str:
             value = debug.split(marker, 1)[1].split('")', 1)[0]
             found.append(f'{name} "{value}"')
     return ", ".join(found)
+
+
+def failure_of_logs(logs: str | None) -> MigrationFailure:
+    """The failure a `_prisma_migrations` row records in its logs (a migration that failed to apply)."""
+    return parse_failure(logs or "", "P3018")
