@@ -6,6 +6,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+from sandbox.providers.base import SandboxFull
+
 log = logging.getLogger(__name__)
 
 # Re-count now and then even when nobody signals: other processes may share the pool on a server.
@@ -61,6 +63,9 @@ class WarmPool:
                 if self._active():
                     self.fill()
                 failures = 0
+            except SandboxFull as exc:  # expected while a class fills the sandbox: no traceback
+                failures += 1
+                log.warning("warm pool not refilled: %s", exc)
             except Exception:  # keep refilling after a transient failure (server restarting, disk full)
                 failures += 1
                 log.exception("warm pool refill failed (%d in a row)", failures)

@@ -88,7 +88,7 @@ def run(
     print(f"load: {plan}", file=sys.stderr)
     measurements = []
     for state in states:
-        with served_app(state) as base_url:
+        with served_app(state, workspaces=learners + 60) as base_url:
             started = time.perf_counter()
             results = asyncio.run(_drive(base_url, learners, n, think_ms / 1000, ramp_s, deadline_s))
             elapsed = time.perf_counter() - started
@@ -116,7 +116,7 @@ def _measurements(results: Results, elapsed: float, prefix: str = "load_") -> li
 
 
 @contextmanager
-def served_app(state: str = "sqlite") -> Iterator[str]:
+def served_app(state: str = "sqlite", workspaces: int = 200) -> Iterator[str]:
     """The real app (own data folder, embedded sandbox cluster, local assets) served by uvicorn on a free
     port of 127.0.0.1 in a background thread; yields its base URL and removes everything afterwards.
     `state`: where the app keeps its own state, `sqlite` (in the data folder) or `postgresql` (a database
@@ -130,9 +130,9 @@ def served_app(state: str = "sqlite") -> Iterator[str]:
     root = Path(tempfile.mkdtemp(prefix="migration-lab-bench-load-"))
     data_dir = root / "data"
     # The deployed defaults (warm pool of 8, refilled in the background; the reaper), in a private cluster.
-    sandboxes = SandboxManager.from_settings(
-        SandboxSettings(sandbox="embedded", sandbox_prefix="bload"), data_dir=data_dir
-    )
+    # As many workspaces as the class needs beside the warm pool (the default cap, 100, is one class).
+    sandbox_settings = SandboxSettings(sandbox="embedded", sandbox_prefix="bload", max_workspaces=workspaces)
+    sandboxes = SandboxManager.from_settings(sandbox_settings, data_dir=data_dir)
     sock = socket.socket()
     state_cluster = None
     if state == "postgresql":

@@ -27,6 +27,13 @@ from app.guard.slots import AdvisorySlots, FileSlots, Slots
 from app.guard.sqlstorage import StateStorage
 
 
+def run_async(coroutine):  # type: ignore[no-untyped-def]
+    """asyncio.run on a thread of its own: in the full suite the browser tests' Playwright (sync API) leaves
+    an event loop running in the main thread, where asyncio.run refuses to start another."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated state database of each kind."""
@@ -112,7 +119,7 @@ def test_auto_shares_only_where_several_processes_may_serve(tmp_path: Path, stat
         assert isinstance(slots, AdvisorySlots)
     assert isinstance(storage, StateStorage) and RateLimiter(storage).shared
     storage.close()
-    asyncio.run(slots.close())
+    run_async(slots.close())
     memory, local = shared_guards("memory://", state_url)
     assert not RateLimiter(memory).shared and not local.shared
 
@@ -140,7 +147,7 @@ def test_slots_of_one_process_are_counted_per_key() -> None:
         both = await slots.take_each([("learner:c", 1), ("learner:d", 1)])
         assert both == [("learner:c", 0), ("learner:d", 0)]
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 HOLDER = textwrap.dedent(
@@ -158,7 +165,7 @@ HOLDER = textwrap.dedent(
         (marks / "holding.tmp").rename(marks / "holding")  # seen whole or not at all
         await asyncio.sleep(120)  # until killed
 
-    asyncio.run(hold())
+    run_async(hold())
     """
 )
 
@@ -186,7 +193,7 @@ def test_advisory_slots_of_two_workers_exclude_each_other(fresh_db: str) -> None
         finally:
             await first.close(), await second.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 @pytest.mark.parametrize("kind", ["file", "advisory"])
@@ -231,7 +238,7 @@ def test_slots_held_by_another_process_are_taken_and_freed_when_it_is_killed(
                 await slots.close()
 
         # The learner's two are taken, and two of the address's; another learner gets its first slot.
-        assert asyncio.run(while_held()) == [None, None, [("learner:b", 0), ("client:x", 2)], None, 0]
+        assert run_async(while_held()) == [None, None, [("learner:b", 0), ("client:x", 2)], None, 0]
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait(timeout=10)
 
@@ -246,7 +253,7 @@ def test_slots_held_by_another_process_are_taken_and_freed_when_it_is_killed(
             finally:
                 await slots.close()
 
-        assert asyncio.run(after_kill()) == [0, 1, None]
+        assert run_async(after_kill()) == [0, 1, None]
     finally:
         if holder.poll() is None:
             holder.kill()
