@@ -165,7 +165,7 @@ HOLDER = textwrap.dedent(
         (marks / "holding.tmp").rename(marks / "holding")  # seen whole or not at all
         await asyncio.sleep(120)  # until killed
 
-    run_async(hold())
+    asyncio.run(hold())  # a process of its own: no event loop runs there
     """
 )
 
