@@ -96,11 +96,12 @@ class WarmConnections:
                     del self._counted[old]
         return kept
 
-    def _note_kept(self, conn: psycopg.Connection) -> None:
+    def _adjust_count(self, conn: psycopg.Connection, change: int) -> None:
+        """This process kept (+1) or lent again (-1) a session of the connection's role."""
         with self._lock:
             counted = self._counted.get(key := _role_of(conn))
             if counted is not None:
-                self._counted[key] = (counted[0] + 1, counted[1])
+                self._counted[key] = (max(0, counted[0] + change), counted[1])
 
     def close(self) -> None:
         with self._lock:
@@ -125,10 +126,7 @@ class WarmConnections:
                 conn.close()
             if found is None:
                 return None
-            with self._lock:  # lent again: no longer kept
-                counted = self._counted.get(role := _role_of(found))
-                if counted is not None:
-                    self._counted[role] = (max(0, counted[0] - 1), counted[1])
+            self._adjust_count(found, -1)  # lent again: no longer kept
             try:
                 found.execute("")  # still alive? (one round trip, no work)
                 return found
@@ -145,7 +143,7 @@ class WarmConnections:
         if kept >= self.per_role:
             conn.close()
             return
-        self._note_kept(conn)
+        self._adjust_count(conn, +1)
         surplus = []
         with self._lock:
             self._idle[id(conn)] = (conninfo, conn, time.monotonic())
