@@ -219,6 +219,14 @@ class SandboxManager:
         self.check_capacity()
         return self._build(names.new_workspace_id(), "active")
 
+    def check_room(self) -> None:
+        """Raise SandboxFull when a new learner would get no workspace: none ready in the warm pool and no
+        room to build one. A pooled workspace counts in MAX_WORKSPACES already, so a class that fills the
+        sandbox with a pool made for it before it came is still let in."""
+        if self.settings.pool_size > 0 and self.registry.count_pooled() > 0:
+            return
+        self.check_capacity()
+
     def check_capacity(self) -> None:
         """Raise SandboxFull when another workspace would exceed MAX_WORKSPACES or take the sandbox's
         filesystem under its free-space floor."""

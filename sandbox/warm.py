@@ -31,7 +31,10 @@ import psycopg
 from psycopg.pq import TransactionStatus
 
 IDLE_S = 30.0
-MAX_IDLE = 64
+# A class's worth: each learner's panel view reads three environments, and a session opened for each
+# view instead (64 were kept before) made PostgreSQL's CPU per action 1.75 times higher at 40 learners
+# (`migration-lab bench --only workers`). The binding bound is `per_role`, counted over every process.
+MAX_IDLE = 1024
 PER_ROLE = 4
 COUNT_EVERY_S = 1.0
 APPLICATION_NAME = "migration-lab-kept"
@@ -53,7 +56,9 @@ class WarmConnections:
         self.idle_s = idle_s
         self.per_role = per_role
         self._counted: dict[tuple[str, int, str], tuple[int, float]] = {}
+        # Oldest first, for expiry and eviction; and by conninfo, so a loan finds one without a scan.
         self._idle: OrderedDict[int, tuple[str, psycopg.Connection, float]] = OrderedDict()
+        self._by_info: dict[str, dict[int, None]] = {}
         self._lock = threading.Lock()
 
     @contextmanager
@@ -105,23 +110,20 @@ class WarmConnections:
 
     def close(self) -> None:
         with self._lock:
-            idle, self._idle = list(self._idle.values()), OrderedDict()
+            idle, self._idle, self._by_info = list(self._idle.values()), OrderedDict(), {}
         for _, conn, _ in idle:
             conn.close()
 
     def _take(self, conninfo: str) -> psycopg.Connection | None:
         while True:
             found = None
-            stale: list[psycopg.Connection] = []
             with self._lock:
-                now = time.monotonic()
-                for key, (info, conn, since) in list(self._idle.items()):
-                    if now - since > self.idle_s:
-                        stale.append(conn)
-                        del self._idle[key]
-                    elif found is None and info == conninfo:
-                        found = conn
-                        del self._idle[key]
+                stale = self._expire(time.monotonic())
+                ids = self._by_info.get(conninfo)
+                if ids:
+                    found = self._idle.pop(ids.popitem()[0])[1]
+                    if not ids:
+                        del self._by_info[conninfo]
             for conn in stale:
                 conn.close()
             if found is None:
@@ -132,6 +134,24 @@ class WarmConnections:
                 return found
             except psycopg.Error:  # its session was ended (workspace reset, copy, server restart)
                 found.close()
+
+    def _expire(self, now: float) -> list[psycopg.Connection]:
+        """Take out the connections idle for too long (the oldest come first). Under the lock."""
+        stale = []
+        while self._idle:
+            key, (info, conn, since) = next(iter(self._idle.items()))
+            if now - since <= self.idle_s and len(self._idle) <= self.max_idle:
+                break
+            stale.append(self._forget(key, info))
+        return stale
+
+    def _forget(self, key: int, info: str) -> psycopg.Connection:
+        conn = self._idle.pop(key)[1]
+        ids = self._by_info[info]
+        del ids[key]
+        if not ids:
+            del self._by_info[info]
+        return conn
 
     def _give(self, conninfo: str, conn: psycopg.Connection) -> None:
         try:
@@ -144,11 +164,10 @@ class WarmConnections:
             conn.close()
             return
         self._adjust_count(conn, +1)
-        surplus = []
         with self._lock:
             self._idle[id(conn)] = (conninfo, conn, time.monotonic())
-            while len(self._idle) > self.max_idle:
-                surplus.append(self._idle.popitem(last=False)[1][1])
+            self._by_info.setdefault(conninfo, {})[id(conn)] = None
+            surplus = self._expire(time.monotonic())
         for old in surplus:
             old.close()
 

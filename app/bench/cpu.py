@@ -41,8 +41,15 @@ def sample(app_pid: int, postmaster_pid: int | None) -> CpuSample:
 
 
 def postmaster_of(data_dir: Path) -> int | None:
-    """The postmaster of the embedded cluster a server with this data folder runs (on tmpfs when there is
-    room: its folder name ends with a digest of the data folder)."""
+    """The postmaster of the embedded cluster a server with this data folder runs."""
+    found = postmaster_file(data_dir)
+    return int(found[0]) if found else None
+
+
+def postmaster_file(data_dir: Path) -> list[str] | None:
+    """The lines of the postmaster.pid of the embedded cluster a server with this data folder runs (on
+    tmpfs when there is room: its folder name ends with a digest of the data folder): pid, data folder,
+    start time, port, socket folder..."""
     import hashlib
 
     digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:10]
@@ -50,8 +57,10 @@ def postmaster_of(data_dir: Path) -> int | None:
     candidates += list(Path("/dev/shm").glob(f"migration-lab-*-{digest}/**/postmaster.pid"))
     for pidfile in candidates:
         try:
-            return int(pidfile.read_text().split("\n", 1)[0])
-        except (OSError, ValueError):
+            lines = pidfile.read_text().split("\n")
+            int(lines[0])
+            return lines
+        except (OSError, ValueError, IndexError):
             continue
     return None
 

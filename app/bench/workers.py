@@ -39,6 +39,8 @@ RAMP_S = 10.0
 SATURATE_LEARNERS = 40
 SATURATE_S = 30.0
 START_TIMEOUT_S = 120.0
+POOL_MARGIN = 8
+POOL_TIMEOUT_S = 600.0
 
 
 def run(
@@ -52,7 +54,7 @@ def run(
     learners = learners or int(os.environ.get("MIGRATION_LAB_BENCH_WORKERS_LEARNERS", CLASS_LEARNERS))
     measurements: list[Measurement] = []
     print(f"workers: {learners} learners x {n} actions against --workers 2", file=sys.stderr)
-    with served(workers=2) as (base_url, _):
+    with served(workers=2, learners=learners) as (base_url, _):
         started = time.perf_counter()
         deadline = ramp_s + n * think_ms * 1.5 / 1000 + 30
         results = asyncio.run(_drive(base_url, learners, n, think_ms / 1000, ramp_s, deadline))
@@ -67,7 +69,7 @@ def run(
     throughput = {}
     for workers in (1, 2):
         print(f"workers: saturating --workers {workers} for {saturate_s:.0f} s", file=sys.stderr)
-        with served(workers=workers) as (base_url, processes):
+        with served(workers=workers, learners=saturate_learners) as (base_url, processes):
             before = cpu.sample(*processes())
             started = time.perf_counter()
             results = asyncio.run(_drive(base_url, saturate_learners, 10_000, 0.0, 1.0, saturate_s))
@@ -78,7 +80,7 @@ def run(
         measurements.append(
             Measurement(f"workers{workers}_throughput", value=round(throughput[workers], 2), unit="actions/s")
         )
-        measurements += _cpu_measurements(f"workers{workers}", used, done + len(results.first_open))
+        measurements += _cpu_measurements(f"workers{workers}", used, done + len(results.first_open), elapsed)
         errors = len(results.errors)
         measurements.append(
             Measurement(f"workers{workers}_saturated_errors", value=errors, unit="errors", target="0")
@@ -90,7 +92,9 @@ def run(
     return measurements
 
 
-def _cpu_measurements(prefix: str, used: cpu.CpuSample, actions: int) -> list[Measurement]:
+def _cpu_measurements(
+    prefix: str, used: cpu.CpuSample, actions: int, elapsed: float | None = None
+) -> list[Measurement]:
     if not actions:
         return []
     per = {
@@ -109,12 +113,20 @@ def _cpu_measurements(prefix: str, used: cpu.CpuSample, actions: int) -> list[Me
         capacity = cores * actions / used.machine_busy_s
         found.append(Measurement(f"{prefix}_capacity", value=round(capacity, 1), unit="actions/s",
                                  target=f"{cores} cores / machine CPU per action"))  # fmt: skip
+    if elapsed:
+        # Whether the app's processes or the machine ran out first: one worker cannot use more than one
+        # core of Python, and a second worker only helps while the machine has idle cores left.
+        found.append(Measurement(f"{prefix}_app_cores", value=round(used.app_s / elapsed, 2), unit="cores",
+                                 target="CPU time of the app's processes / elapsed"))  # fmt: skip
+        found.append(Measurement(f"{prefix}_machine_busy", value=round(used.machine_busy_s / elapsed, 2),
+                                 unit="cores", target=f"of {cores}"))  # fmt: skip
     return found
 
 
 @contextmanager
-def served(workers: int) -> Iterator[tuple[str, Callable[[], tuple[int, int | None]]]]:
-    """`migration-lab serve --workers N` on a free port of 127.0.0.1; stopped and removed afterwards.
+def served(workers: int, learners: int) -> Iterator[tuple[str, Callable[[], tuple[int, int | None]]]]:
+    """`migration-lab serve --workers N` on a free port of 127.0.0.1, its warm pool filled for `learners`
+    as an instructor fills it before a class (README, "Hosting a class"); stopped and removed afterwards.
     Yields its base URL and a function giving the server's pid and its cluster's postmaster pid."""
     root = Path(tempfile.mkdtemp(prefix="migration-lab-bench-workers-"))
     with socket.socket() as sock:
@@ -125,8 +137,9 @@ def served(workers: int) -> Iterator[tuple[str, Callable[[], tuple[int, int | No
         "MIGRATION_LAB_DATA_DIR": str(root / "data"),
         "MIGRATION_LAB_ASSETS": "local",
         "MIGRATION_LAB_SANDBOX_PREFIX": "bwork",
-        # A class: one workspace per learner (their playground) and the warm pool.
-        "MIGRATION_LAB_MAX_WORKSPACES": str(max(CLASS_LEARNERS, SATURATE_LEARNERS) + 60),
+        # A class: a workspace ready for each learner's playground; a few more for the pool's refill.
+        "MIGRATION_LAB_POOL_SIZE": str(learners),
+        "MIGRATION_LAB_MAX_WORKSPACES": str(learners + POOL_MARGIN),
     }
     env.pop("MIGRATION_LAB_DATABASE_URL", None)
     command = [sys.executable, "-m", "app.cli", "serve", "--workers", str(workers), "--port", str(port)]
@@ -136,6 +149,7 @@ def served(workers: int) -> Iterator[tuple[str, Callable[[], tuple[int, int | No
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base_url, server, root)
+        _wait_pool(root / "data", learners, server)
         yield base_url, lambda: (server.pid, cpu.postmaster_of(root / "data"))
     finally:
         server.send_signal(signal.SIGINT)
@@ -163,3 +177,25 @@ def _wait_ready(base_url: str, server: subprocess.Popen[bytes], root: Path) -> N
             pass
         time.sleep(0.2)
     raise RuntimeError("serve did not answer within the start timeout")
+
+
+def _wait_pool(data_dir: Path, size: int, server: subprocess.Popen[bytes]) -> None:
+    """Until the leader has built `size` ready workspaces (counted in the sandbox's registry)."""
+    import psycopg
+
+    deadline = time.monotonic() + POOL_TIMEOUT_S
+    while time.monotonic() < deadline and server.poll() is None:
+        pid_lines = cpu.postmaster_file(data_dir)
+        if pid_lines is not None:
+            try:
+                conninfo = f"host={pid_lines[4]} port={pid_lines[3]} user=postgres dbname=postgres"
+                with psycopg.connect(conninfo, autocommit=True) as conn:
+                    row = conn.execute(
+                        "SELECT count(*) FROM migration_lab_sandbox.workspaces WHERE state = 'pool'"
+                    ).fetchone()
+                if row is not None and row[0] >= size:
+                    return
+            except psycopg.Error:
+                pass  # the registry is not there yet
+        time.sleep(0.5)
+    raise RuntimeError(f"the warm pool did not reach {size} workspaces within {POOL_TIMEOUT_S:.0f} s")

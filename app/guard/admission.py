@@ -52,7 +52,7 @@ def make_admission(app: FastAPI):
             )
         sandboxes = app.state.services.sandboxes
         try:
-            sandboxes.check_capacity()
+            sandboxes.check_room()
         except SandboxError as exc:
             raise AppError(503, "No room for a new sandbox", str(exc)) from exc
         settings = app.state.guard_settings

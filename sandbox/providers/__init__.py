@@ -14,7 +14,9 @@ def make_provider(settings: SandboxSettings, data_dir: Path) -> Provider:
 
         # Sized to the connection budget, plus PostgreSQL's 3 superuser slots.
         budget = settings.connection_limit * settings.max_workspaces + settings.reserved_connections
-        return EmbeddedProvider.create(data_dir, pg_bin=settings.pg_bin, max_connections=budget + 3)
+        return EmbeddedProvider.create(
+            data_dir, pg_bin=settings.pg_bin, max_connections=budget + 3, workspaces=settings.max_workspaces
+        )
     if settings.sandbox == "server":
         from sandbox.providers.server import ServerProvider
 

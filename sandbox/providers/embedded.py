@@ -6,7 +6,7 @@ from pathlib import Path
 
 import psycopg
 
-from sandbox.cluster import EmbeddedCluster
+from sandbox.cluster import EmbeddedCluster, shared_buffers_for
 from sandbox.providers.base import Server
 
 
@@ -21,11 +21,17 @@ class EmbeddedProvider:
 
     @classmethod
     def create(
-        cls, data_dir: Path, pg_bin: str | None = None, max_connections: int | None = None
+        cls,
+        data_dir: Path,
+        pg_bin: str | None = None,
+        max_connections: int | None = None,
+        workspaces: int | None = None,
     ) -> EmbeddedProvider:
         cluster = EmbeddedCluster.create(data_dir, name="sandbox", pg_bin=pg_bin)
         if max_connections is not None:
             cluster.max_connections = max_connections
+        if workspaces is not None:
+            cluster.shared_buffers_mb = shared_buffers_for(workspaces)
         return cls(cluster)
 
     @classmethod

@@ -48,6 +48,24 @@ def test_workspaces_stop_at_the_maximum_with_a_message(pg_cluster: EmbeddedClust
         mgr.stop()
 
 
+def test_a_full_sandbox_still_has_room_while_its_pool_has_a_workspace(pg_cluster: EmbeddedCluster) -> None:
+    """A pool filled for a class counts in the maximum: its workspaces are still there to hand out."""
+    mgr = manager_over(pg_cluster, max_workspaces=2, pool_size=2)
+    try:
+        mgr.fill_pool()
+        mgr.check_room()  # full, but two are ready
+        first = mgr.create_workspace(warm=True)
+        mgr.check_room()  # one is still ready
+        second = mgr.create_workspace(warm=True)
+        with pytest.raises(SandboxFull, match="MIGRATION_LAB_MAX_WORKSPACES"):
+            mgr.check_room()  # none ready and no room to build one
+        assert {first.id, second.id} <= {info.id for info in mgr.list_workspaces()}
+    finally:
+        for info in mgr.list_workspaces():
+            mgr.drop_workspace(info.id)
+        mgr.stop()
+
+
 def test_a_disk_under_the_free_space_floor_refuses_new_workspaces(pg_cluster: EmbeddedCluster) -> None:
     mgr = manager_over(pg_cluster, min_free_mb=10**9)  # more than any disk has
     try:
