@@ -31,7 +31,7 @@ from pathlib import Path
 from app.bench import cpu
 from app.bench.core import Measurement
 from app.bench.harness import LESSONS
-from app.bench.load import REQUEST_TIMEOUT_S, _drive, _measurements
+from app.bench.load import POOL_MARGIN, REQUEST_TIMEOUT_S, _drive, _measurements
 
 CLASS_LEARNERS = 200
 THINK_MS = 2000.0
@@ -39,7 +39,6 @@ RAMP_S = 10.0
 SATURATE_LEARNERS = 40
 SATURATE_S = 30.0
 START_TIMEOUT_S = 120.0
-POOL_MARGIN = 8
 POOL_TIMEOUT_S = 600.0
 
 

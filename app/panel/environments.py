@@ -28,8 +28,8 @@ from sandbox.migrate import (
     MigrationFailure,
     MigrationRecord,
     failure_of_logs,
-    list_records,
     migrate_status,
+    read_records,
 )
 from sandbox.prisma import SchemaError, to_sql_schema
 
@@ -57,9 +57,10 @@ def read(
                 # A learner's row-level-security policy or a view in place of a table can make reading
                 # slow or fail: the panel then says so on that environment's card instead of failing.
                 conn.execute(READ_TIMEOUT)
-                snapshots[env] = EnvSnapshot(list_records(conn), table_counts(conn))
+                records = read_records(conn)
+                snapshots[env] = EnvSnapshot(records or [], table_counts(conn))
                 if history is not None:
-                    snapshots[env].status = migrate_status(MemoryHistory(list(history)), conn)
+                    snapshots[env].status = migrate_status(MemoryHistory(list(history)), conn, records)
                     snapshots[env].drift = _drift(conn, sandbox, history, snapshots[env].records, schemas)
         except psycopg.Error as exc:
             if not learner_caused(exc):

@@ -8,9 +8,9 @@ The public API (what `__all__` lists; the modules below are this package's own b
 
 Schemas: `SqlSchema`, `introspect(conn)`, `replay(shadow_conn, migrations)` (ShadowReplayError),
 `diff_schemas(a, b) -> steps`, `render_script(steps)`, `summarize(steps)` (Prisma's texts).
-The `_prisma_migrations` table: `MigrationRecord`, `list_records`, `has_table`, `create_table`,
-`apply_migration` / `run_script` (ApplyError: Prisma's P3018), `mark_applied`, and for a rebuilt database
-`clear_records` / `restore_record` (a record written back as it was).
+The `_prisma_migrations` table: `MigrationRecord`, `list_records` / `read_records`, `has_table`,
+`create_table`, `apply_migration` / `run_script` (ApplyError: Prisma's P3018), `mark_applied`, and for a
+rebuilt database `clear_records` / `restore_record` (a record written back as it was).
 """
 
 import importlib
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
         has_table,
         list_records,
         mark_applied,
+        read_records,
         restore_record,
         run_script,
     )
@@ -79,7 +80,7 @@ _MODULES = {
     "sandbox.migrate.summary": ["NO_DIFFERENCE", "summarize"],
     "sandbox.migrate.table": [
         "P3018_TEXT", "ApplyError", "MigrationRecord", "apply_migration", "clear_records", "create_table",
-        "has_table", "list_records", "mark_applied", "restore_record", "run_script",
+        "has_table", "list_records", "mark_applied", "read_records", "restore_record", "run_script",
     ],
 }  # fmt: skip
 _LAZY = {name: module for module, names in _MODULES.items() for name in names}
@@ -123,6 +124,7 @@ __all__ = [
     "migrate_reset",
     "migrate_resolve",
     "migrate_status",
+    "read_records",
     "render_script",
     "replay",
     "reset_schemas",

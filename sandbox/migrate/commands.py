@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
 import psycopg
 
@@ -194,8 +195,8 @@ def _diagnose(
 
 
 def _read_state(conn: psycopg.Connection, migrations: Sequence[Migration]) -> _Diagnosis:
-    has = table.has_table(conn)
-    return _diagnose(migrations, table.list_records(conn) if has else [], has)
+    records = table.read_records(conn)
+    return _diagnose(migrations, records or [], records is not None)
 
 
 def _found_failed(diagnosis: _Diagnosis) -> PrismaError:
@@ -270,14 +271,23 @@ def migrate_deploy(history: HistoryStore, url: str | psycopg.Connection) -> Comm
 # -- migrate status ------------------------------------------------------------------------------
 
 
-def migrate_status(history: HistoryStore, url: str | psycopg.Connection) -> CommandResult:
+def migrate_status(
+    history: HistoryStore,
+    url: str | psycopg.Connection,
+    records: list[MigrationRecord] | None | Literal["read"] = "read",
+) -> CommandResult:
     """Prisma's texts; exit code 1 when the database is not in sync with the folder. `url` may be an open
-    autocommit connection, for callers that read the same database anyway (a new one costs ~2 ms)."""
+    autocommit connection, for callers that read the same database anyway (a new one costs ~2 ms), and
+    `records` the migrations table as such a caller just read it (`table.read_records`: None when there
+    is none), so that it is not read again."""
 
     def body(result: CommandResult) -> None:
         migrations = history.list()
-        with _connect(url) as conn:
-            diagnosis = _read_state(conn, migrations)
+        if records == "read":
+            with _connect(url) as conn:
+                diagnosis = _read_state(conn, migrations)
+        else:
+            diagnosis = _diagnose(migrations, records or [], records is not None)
         result.failed, result.edited, result.pending = diagnosis.failed, diagnosis.edited, diagnosis.pending
         _found(result, migrations)
         pending, missing = diagnosis.pending, diagnosis.missing_locally

@@ -124,8 +124,13 @@ def initialize(conn: psycopg.Connection) -> None:
 
 
 def list_records(conn: psycopg.Connection) -> list[MigrationRecord]:
+    return read_records(conn) or []
+
+
+def read_records(conn: psycopg.Connection) -> list[MigrationRecord] | None:
+    """The table's rows in the order Prisma reads them; None when the database has no such table."""
     if not has_table(conn):
-        return []
+        return None
     rows = conn.execute(
         sql.SQL(
             "SELECT id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, "

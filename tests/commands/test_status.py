@@ -95,3 +95,24 @@ def test_empty_database_without_history_is_not_managed(fresh_db: str) -> None:
     assert result.output.startswith(
         "No migration found in prisma/migrations\nThe current database is not managed by Prisma Migrate."
     )
+
+
+def test_records_read_by_the_caller_give_the_same_status_as_reading_them(fresh_db: str) -> None:
+    """The panel reads the table once per view and hands the rows over: same texts, no second read."""
+    from sandbox.migrate.table import read_records
+
+    history = history_of(A, "SELECT * FROM missing;\n")
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        assert read_records(conn) is None  # no table: not [] (an empty table says something else)
+        empty = MemoryHistory([])
+        before = migrate_status(empty, fresh_db)
+        assert migrate_status(empty, "postgresql://unused", records=None).output == before.output
+        assert "not managed by Prisma Migrate" in before.output
+        migrate_deploy(history, fresh_db)
+        history.add(Migration("20240101000009_c", B))
+        records = read_records(conn)
+        assert records is not None and len(records) == 2
+    read = migrate_status(history, fresh_db)
+    given = migrate_status(history, "postgresql://unused", records=records)
+    assert (given.output, given.exit_code, given.failed) == (read.output, read.exit_code, read.failed)
+    assert given.failed == ["20240101000002_m2"] and given.exit_code == 1
