@@ -37,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--workers",
         type=int,
         metavar="N",
-        help="worker processes sharing one sandbox and state (default: one per core; 1 with --reload)",
+        help="worker processes sharing one sandbox and state (default: one per core, half as many when "
+        "the sandboxes run on this machine; 1 with --reload)",
     )
     serve.set_defaults(func=run_serve)
 
@@ -60,8 +61,10 @@ def run_serve(args: argparse.Namespace) -> int:
             os.environ[f"MIGRATION_LAB_{name}"] = str(value)
     settings = Settings()
     from app.serve_workers import default_workers, shared_by_workers
+    from sandbox import SandboxSettings
 
-    workers = args.workers or (1 if args.reload else default_workers())
+    sandboxes_here = SandboxSettings().sandbox in ("embedded", "docker")
+    workers = args.workers or (1 if args.reload else default_workers(sandboxes_here))
     if workers < 1:
         print("migration-lab serve: --workers needs a positive number", file=sys.stderr)
         return 2

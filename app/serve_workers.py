@@ -22,12 +22,16 @@ log = logging.getLogger(__name__)
 SUPERVISE_INTERVAL_S = 1.0
 
 
-def default_workers() -> int:
-    """The cores this process may run on (a container's CPU set, not the host's count)."""
+def default_workers(sandboxes_here: bool) -> int:
+    """One per core this process may run on (a container's CPU set, not the host's count); half as many
+    when the sandboxes' PostgreSQL runs on the same cores (embedded or docker). PostgreSQL takes over half
+    the CPU of an action there: on 2 cores one worker already kept both busy, and a second one served
+    fewer actions per second (`migration-lab bench --only workers`: 38.2 with 1, 33.4 with 2)."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+        cores = max(1, os.cpu_count() or 1)
+    return max(1, cores // 2) if sandboxes_here else cores
 
 
 def socket_url(superuser: str, socket_dir: Path, port: int) -> str:

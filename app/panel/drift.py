@@ -22,9 +22,11 @@ from sandbox.migrate import (
 )
 
 # Replays by the migrations' names and checksums: the same files give the same schema, so the three
-# cards (and the next views) mostly reuse one replay instead of rebuilding the shadow each time.
+# cards (and the next views) mostly reuse one replay instead of rebuilding the shadow each time. Names
+# carry a timestamp, so each learner has keys of their own: sized for a class of a few hundred (a schema
+# is a few kB), lest a class's views evict each other's replays and rebuild shadows.
 _CACHE: OrderedDict[tuple[object, ...], SqlSchema] = OrderedDict()
-_CACHE_SIZE = 256
+_CACHE_SIZE = 1024
 _CACHE_LOCK = threading.Lock()
 
 

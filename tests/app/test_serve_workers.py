@@ -169,3 +169,13 @@ def test_an_idle_connection_is_kept_past_uvicorns_five_seconds(
         assert conn.sock.getsockname() == first  # the same connection, not a new one
     finally:
         conn.close()
+
+
+def test_default_workers_leave_half_the_cores_to_sandboxes_on_the_same_machine() -> None:
+    import os
+
+    from app.serve_workers import default_workers
+
+    cores = len(os.sched_getaffinity(0))
+    assert default_workers(sandboxes_here=False) == cores
+    assert default_workers(sandboxes_here=True) == max(1, cores // 2)
