@@ -19,6 +19,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "panel"))
 from panel_helpers import SCHEMA_WITH_BIO, Panel  # noqa: E402  # the panel tests' browser, over real HTTP
 
+from tests.served import stop_served
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -82,12 +84,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]
         assert server.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
         yield base, server, tmp_path
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            raise
+        assert stop_served(server, timeout=60), "serve did not stop within 60 s of Ctrl-C"
 
 
 def test_two_workers_share_one_cluster_and_every_learner(

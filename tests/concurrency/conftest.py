@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from app.db import default_database_url, open_state
 from sandbox.cluster import EmbeddedCluster
 from sandbox.config import SandboxSettings
 from sandbox.manager import SandboxManager
+from tests.served import stop_served
 
 PREFIX = "tconc"
 SECRET = secrets.token_urlsafe(32)  # the server's and this process's managers derive the same passwords
@@ -88,12 +88,7 @@ def served(
         wait_ready(process, url, log_path)
         yield Served(url, state)
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_served(process)
         state.dispose()
         for workspace in concurrency_sandboxes.registry.all():  # the next test starts from an empty sandbox
             concurrency_sandboxes.drop_workspace(workspace.id)

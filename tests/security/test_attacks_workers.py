@@ -13,7 +13,6 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +26,8 @@ from urllib.parse import urlencode
 import httpx
 import psycopg
 import pytest
+
+from tests.served import stop_served
 
 NEW_LEARNERS = 6
 ACTIONS_PER_LEARNER = 2
@@ -106,12 +107,7 @@ def served(
             time.sleep(0.2)
         yield Served(port, process.pid)
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_served(process)
         log.close()
         next(database, None)  # drops the PostgreSQL state database
 
