@@ -163,24 +163,23 @@ class PanelService:
         return MemoryHistory(store.history_of(row), on_add=persist)
 
     def _start(self, active: Active) -> None:
-        """A new workspace: the starter schema migrated in every environment, with a few rows."""
+        """A new workspace: the starter schema migrated in every environment, with a few rows. On the
+        kept sessions (sandbox.warm) that the first view reads through next: a class arriving at once
+        otherwise opened ten new PostgreSQL backends per first visit."""
         sandbox = active.sandbox
-        result = migrate_dev(
-            active.history,
-            sandbox.conninfo("dev"),
-            sandbox.conninfo("shadow"),
-            active.row.schema_text,
-            name=STARTER_MIGRATION,
-        )
-        if result.exit_code != 0:
-            raise AppError(500, "The starter workspace failed", result.output)
+        with sandbox.reading("dev") as dev, sandbox.reading("shadow") as shadow:
+            result = migrate_dev(active.history, dev, shadow, active.row.schema_text, name=STARTER_MIGRATION)
+            if result.exit_code != 0:
+                raise AppError(500, "The starter workspace failed", result.output)
+            failed = insert_starter_rows(dev)
         for env in ("staging", "prod"):
-            migrate_deploy(active.history, sandbox.conninfo(env))
-        for env in ENVIRONMENTS:
-            with psycopg.connect(sandbox.conninfo(env), autocommit=True) as conn:
-                failed = insert_starter_rows(conn)
             if failed is not None:
-                raise AppError(500, "The starter workspace failed", failed)
+                break
+            with sandbox.reading(env) as conn:
+                migrate_deploy(active.history, conn)
+                failed = insert_starter_rows(conn)
+        if failed is not None:
+            raise AppError(500, "The starter workspace failed", failed)
 
     def _view(self, active: Active, **extra) -> PanelView:
         row = active.row
