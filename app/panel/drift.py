@@ -50,44 +50,49 @@ def expected_schema(
 # One query standing for what introspection reads (relations, columns, defaults, constraints, indexes,
 # enums, in every schema but the system's: multi-schema projects use several): while it and the applied
 # migrations are unchanged, the last answer for that database holds, so a panel view costs one round trip
-# per environment instead of an introspection and a diff. It reads raw
-# catalog columns (OIDs, node trees as text) rather than deparsing with pg_get_indexdef and friends: equal
-# catalogs give equal text all the same, and those functions open each relation (lock manager traffic that
-# made this query half of PostgreSQL's work under a class's load).
+# per environment instead of an introspection and a diff. It reads raw catalog columns (OIDs, node trees as
+# text) rather than deparsing with pg_get_indexdef and friends: equal catalogs give equal text all the
+# same, and those functions open each relation (lock manager traffic that made this query half of
+# PostgreSQL's work under a class's load). Columns and index details are read per user relation through
+# the catalogs' indexes: joined to the whole of pg_attribute, the planner scanned its ~3,000 rows each
+# time, and the query cost 1.5 ms of planning and execution on a warm session and 3.7 ms on a new one
+# (now 1.0 and 1.2 ms, 30 databases of a class-like cluster).
 FINGERPRINT = """
-WITH ns AS (
-  SELECT oid, nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'
-)
 SELECT md5(coalesce(string_agg(item, ',' ORDER BY item), '')) FROM (
-  SELECT ns.nspname || ':' || c.oid::text || ':' || c.relname || ':' || c.relkind::text || ':'
+  SELECT n.nspname || ':' || c.oid::text || ':' || c.relname || ':' || c.relkind::text || ':'
          || c.relpersistence::text || ':'
-         || coalesce(a.attnum::text || ':' || a.attname || ':' || a.atttypid::text || ':' || a.atttypmod::text
-                     || ':' || a.attnotnull::text || ':' || a.attidentity::text || ':' || a.attgenerated::text
-                     || ':' || a.attcollation::text, '')
-         || ':' || coalesce(d.adbin::text, '') AS item
-  FROM pg_class c
-  JOIN ns ON ns.oid = c.relnamespace
-  LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-  LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+         || coalesce((SELECT string_agg(a.attnum::text || ':' || a.attname || ':' || a.atttypid::text || ':'
+                                        || a.atttypmod::text || ':' || a.attnotnull::text || ':'
+                                        || a.attidentity::text || ':' || a.attgenerated::text || ':'
+                                        || a.attcollation::text || ':' || coalesce(d.adbin::text, ''),
+                                        ';' ORDER BY a.attnum)
+                      FROM pg_attribute a
+                      LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '')
+         || ':' || coalesce((SELECT i.indrelid::text || ':' || i.indkey::text || ':'
+                                    || i.indclass::text || ':' || i.indcollation::text || ':'
+                                    || i.indoption::text || ':' || i.indisunique::text || ':'
+                                    || c.relam::text || ':' || coalesce(i.indexprs::text, '') || ':'
+                                    || coalesce(i.indpred::text, '')
+                             FROM pg_index i WHERE i.indexrelid = c.oid), '') AS item
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
   UNION ALL
-  SELECT ns.nspname || ':' || con.conname || ':' || con.contype::text || ':' || con.conrelid::text || ':'
+  SELECT n.nspname || ':' || con.conname || ':' || con.contype::text || ':' || con.conrelid::text || ':'
          || coalesce(con.conkey::text, '') || ':' || con.confrelid::text || ':'
          || coalesce(con.confkey::text, '') || ':'
          || con.confupdtype::text || con.confdeltype::text || con.confmatchtype::text || ':'
          || con.condeferrable::text || con.condeferred::text || con.convalidated::text || ':'
          || con.conindid::text || ':' || coalesce(con.conbin::text, '')
-  FROM pg_constraint con JOIN ns ON ns.oid = con.connamespace
+  FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace
+  WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
   UNION ALL
-  SELECT i.indexrelid::text || ':' || i.indrelid::text || ':' || i.indkey::text || ':'
-         || i.indclass::text || ':' || i.indcollation::text || ':' || i.indoption::text || ':'
-         || i.indisunique::text || ':' || c.relam::text || ':' || coalesce(i.indexprs::text, '') || ':'
-         || coalesce(i.indpred::text, '')
-  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN ns ON ns.oid = c.relnamespace
+  SELECT n.nspname || ':' || t.typname || ':' || e.enumsortorder::text || ':' || e.enumlabel
+  FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid JOIN pg_namespace n ON n.oid = t.typnamespace
+  WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
   UNION ALL
-  SELECT ns.nspname || ':' || t.typname || ':' || e.enumsortorder::text || ':' || e.enumlabel
-  FROM pg_type t JOIN ns ON ns.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid
-  UNION ALL
-  SELECT 'schema:' || nspname FROM ns
+  SELECT 'schema:' || nspname FROM pg_namespace
+  WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'
 ) items
 """
 _SEEN: OrderedDict[str, tuple[str, tuple[object, ...], list[str] | None]] = OrderedDict()
