@@ -44,6 +44,7 @@ class QuotaExceeded(SandboxError):
 
 
 MIB = 1024 * 1024
+ROLE_CONNINFOS = 8192
 
 
 @dataclass
@@ -64,14 +65,24 @@ class Server:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _facts: dict[str, object] = field(default_factory=dict, repr=False)
     warm: WarmConnections = field(default_factory=WarmConnections, repr=False)
+    _role_conninfos: dict[tuple[str, str, str], str] = field(default_factory=dict, repr=False)
 
     def admin_conninfo(self, dbname: str | None = None) -> str:
         return make_conninfo("", **self.admin, dbname=dbname or self.admin_db)
 
     def role_conninfo(self, role: str, password: str, dbname: str) -> str:
-        return make_conninfo(
-            host=self.app_host, port=self.app_port, user=role, password=password, dbname=dbname
-        )
+        # Remembered: make_conninfo has libpq parse its result, a tenth of the app's CPU in a panel view
+        # (one per environment and more). A string per workspace database; dropped whole past a class's worth.
+        key = (role, password, dbname)
+        found = self._role_conninfos.get(key)
+        if found is None:
+            found = make_conninfo(
+                host=self.app_host, port=self.app_port, user=role, password=password, dbname=dbname
+            )
+            if len(self._role_conninfos) >= ROLE_CONNINFOS:
+                self._role_conninfos.clear()
+            self._role_conninfos[key] = found
+        return found
 
     def url(self, role: str, password: str, dbname: str) -> str:
         return (

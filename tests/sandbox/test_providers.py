@@ -212,3 +212,23 @@ def test_docker_provider_gives_each_workspace_its_own_container(offline_testcont
         manager.stop()
     left = docker.from_env().containers.list(all=True, filters={"label": "migration-lab.prefix=tdkr"})
     assert left == []
+
+
+def test_role_conninfo_is_remembered_per_role_password_and_database() -> None:
+    from psycopg.conninfo import conninfo_to_dict
+
+    from sandbox.providers.base import Server
+
+    server = Server(admin={}, admin_db="postgres", app_host="/tmp/sock", app_port=5432, public_host="h",
+                    public_port=5432)  # fmt: skip
+    first = server.role_conninfo("mlab_a", "secret one", "mlab_a_dev")
+    assert server.role_conninfo("mlab_a", "secret one", "mlab_a_dev") is first
+    assert conninfo_to_dict(first) == {
+        "host": "/tmp/sock", "port": "5432", "user": "mlab_a", "password": "secret one",
+        "dbname": "mlab_a_dev",
+    }  # fmt: skip
+    # A new password (the secret rotated) or another database is another conninfo.
+    rotated = conninfo_to_dict(server.role_conninfo("mlab_a", "secret two", "mlab_a_dev"))
+    assert rotated["password"] == "secret two"
+    other = conninfo_to_dict(server.role_conninfo("mlab_a", "secret one", "mlab_a_prod"))
+    assert other["dbname"] == "mlab_a_prod" and other["password"] == "secret one"
