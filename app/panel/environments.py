@@ -133,12 +133,15 @@ def migration_state(records: list[MigrationRecord | EnvMigration], checksum: str
 def history_rows(workspace: SavedWorkspace) -> list[MigrationRow]:
     """Each migration's state in each environment, from the saved (just synced) records."""
     by_env = {env: store.records_of(workspace, env) for env in ENVIRONMENTS}
+    # Grouped once by name: a history of a few hundred migrations made the per-migration scans quadratic.
+    by_name: dict[tuple[str, str], list[MigrationRecord | EnvMigration]] = {}
+    for env, records in by_env.items():
+        for record in records:
+            by_name.setdefault((env, record.migration_name), []).append(record)
     rows = []
     for migration in workspace.migrations:
         states = {
-            env: migration_state(
-                [r for r in by_env[env] if r.migration_name == migration.name], migration.checksum
-            )
+            env: migration_state(by_name.get((env, migration.name), []), migration.checksum)
             for env in ENVIRONMENTS
         }
         rows.append(MigrationRow(migration.name, states))
