@@ -19,7 +19,6 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from app.bench import cpu
 from app.bench.core import Measurement
 from app.bench.harness import LESSONS
 from app.bench.load import POOL_MARGIN, REQUEST_TIMEOUT_S, _drive, _measurements
+from sandbox.cluster import free_port
 
 CLASS_LEARNERS = 200
 THINK_MS = 2000.0
@@ -128,9 +128,7 @@ def served(workers: int, learners: int) -> Iterator[tuple[str, Callable[[], tupl
     as an instructor fills it before a class (README, "Hosting a class"); stopped and removed afterwards.
     Yields its base URL and a function giving the server's pid and its cluster's postmaster pid."""
     root = Path(tempfile.mkdtemp(prefix="migration-lab-bench-workers-"))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {
         **os.environ,
         "MIGRATION_LAB_DATA_DIR": str(root / "data"),

@@ -171,15 +171,11 @@ class PanelService:
             result = migrate_dev(active.history, dev, shadow, active.row.schema_text, name=STARTER_MIGRATION)
             if result.exit_code != 0:
                 raise AppError(500, "The starter workspace failed", result.output)
-            failed = insert_starter_rows(dev)
+            _insert_starter_rows(dev)
         for env in ("staging", "prod"):
-            if failed is not None:
-                break
             with sandbox.reading(env) as conn:
                 migrate_deploy(active.history, conn)
-                failed = insert_starter_rows(conn)
-        if failed is not None:
-            raise AppError(500, "The starter workspace failed", failed)
+                _insert_starter_rows(conn)
 
     def _view(self, active: Active, **extra) -> PanelView:
         row = active.row
@@ -554,3 +550,8 @@ class PanelService:
                 else result.output.strip()
             )
             return view
+
+
+def _insert_starter_rows(conn: psycopg.Connection) -> None:
+    if (failed := insert_starter_rows(conn)) is not None:
+        raise AppError(500, "The starter workspace failed", failed)

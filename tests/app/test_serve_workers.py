@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,15 +18,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "panel"))
 from panel_helpers import SCHEMA_WITH_BIO, Panel  # noqa: E402  # the panel tests' browser, over real HTTP
 
+from sandbox.cluster import free_port
 from tests.served import stop_served
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def children_of(pid: int) -> list[int]:

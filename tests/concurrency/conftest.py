@@ -8,16 +8,10 @@ event loop's many turns per request waited behind them: single /healthz answers 
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from served_app import HealthWatch, Served
 
@@ -25,7 +19,7 @@ from app.db import default_database_url, open_state
 from sandbox.cluster import EmbeddedCluster
 from sandbox.config import SandboxSettings
 from sandbox.manager import SandboxManager
-from tests.served import stop_served
+from tests.served import start_served, stop_served, wait_ready
 
 PREFIX = "tconc"
 SECRET = secrets.token_urlsafe(32)  # the server's and this process's managers derive the same passwords
@@ -57,10 +51,6 @@ def served(
 ) -> Iterator[Served]:
     data_dir = tmp_path / "data"
     environment = {
-        **os.environ,
-        "MIGRATION_LAB_DATA_DIR": str(data_dir),
-        "MIGRATION_LAB_LESSONS_DIR": str(repo_root / "lessons"),
-        "MIGRATION_LAB_ASSETS": "local",
         "MIGRATION_LAB_DATABASE_URL": state_database_url,
         "MIGRATION_LAB_SANDBOX": "server",
         "MIGRATION_LAB_SANDBOX_URL": sandbox_url,
@@ -73,18 +63,10 @@ def served(
         "MIGRATION_LAB_WORKSPACES_PER_CLIENT": "10000/minute",
         "MIGRATION_LAB_ACTIONS_PER_CLIENT": "1000",
     }
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     log_path = tmp_path / "server.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [*command, "--workers", "1"], env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=repo_root
-        )
+    process, url = start_served(data_dir, repo_root, environment, workers=1, log_path=log_path)
     state = open_state(state_database_url or default_database_url(data_dir), upgrade=False, connections=2)
     try:
-        url = f"http://127.0.0.1:{port}"
         wait_ready(process, url, log_path)
         yield Served(url, state)
     finally:
@@ -92,19 +74,6 @@ def served(
         state.dispose()
         for workspace in concurrency_sandboxes.registry.all():  # the next test starts from an empty sandbox
             concurrency_sandboxes.drop_workspace(workspace.id)
-
-
-def wait_ready(process: subprocess.Popen[bytes], url: str, log: Path, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"the server exited with {process.returncode}:\n{log.read_text()}"
-        try:
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"the server did not start:\n{log.read_text()}")
 
 
 @pytest.fixture

@@ -24,6 +24,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "panel"))
 from panel_helpers import Panel  # noqa: E402  # the panel tests' browser, over real HTTP here
 
+from sandbox.cluster import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = """\
 datasource db {
@@ -73,14 +75,6 @@ def local_images() -> dict[str, str]:
         )  # fmt: skip
         env["PROXY_IMAGE"] = "mlab-local/nginx"
     return env
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 COMPOSE = compose_command()

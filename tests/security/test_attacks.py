@@ -9,10 +9,8 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +22,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from sandbox.cluster import EmbeddedCluster
+from tests.served import start_served, stop_served, wait_ready
 
 QUOTA_MB = 16
 STATUSES: list[tuple[str, int]] = []  # every response of the module: none may be a 500
@@ -63,12 +62,6 @@ def text(response: httpx.Response) -> str:
     return " ".join(BeautifulSoup(response.text, "html.parser").get_text(" ").split())
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def rss_peak_mb(pid: int) -> float:
     line = next(ln for ln in Path(f"/proc/{pid}/status").read_text().splitlines() if ln.startswith("VmHWM"))
     return int(line.split()[1]) / 1024
@@ -85,39 +78,12 @@ class Served:
         return EmbeddedCluster.create(self.data_dir, name="sandbox")  # where the app put it (not started)
 
 
-def serve(tmp_path: Path, repo_root: Path, **env: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    environment = {
-        **os.environ,
-        "MIGRATION_LAB_DATA_DIR": str(tmp_path),
-        "MIGRATION_LAB_LESSONS_DIR": str(repo_root / "lessons"),
-        "MIGRATION_LAB_ASSETS": "local",
-        "MIGRATION_LAB_POOL_SIZE": "0",
-        "MIGRATION_LAB_MAX_WORKSPACES": "40",
-        "MIGRATION_LAB_WORKSPACE_QUOTA_MB": str(QUOTA_MB),
-        **env,
-    }
+def serve(tmp_path: Path, repo_root: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]:
+    settings = {"MIGRATION_LAB_POOL_SIZE": "0", "MIGRATION_LAB_MAX_WORKSPACES": "40",
+                "MIGRATION_LAB_WORKSPACE_QUOTA_MB": str(QUOTA_MB), **env}  # fmt: skip
     # One worker: the memory measured is the one process serving, and the in-memory rate limits count
     # every request (with several workers each counts its own, unless RATE_LIMIT_STORAGE is shared).
-    command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", "1"]
-    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 (kept open for the process's life)
-    process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=repo_root)
-    return process, f"http://127.0.0.1:{port}"
-
-
-def wait_ready(process: subprocess.Popen, base: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
-        try:
-            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the server did not start")
+    return start_served(tmp_path, repo_root, settings, workers=1, log_path=tmp_path / "server.log")
 
 
 @pytest.fixture(scope="module")
@@ -131,16 +97,12 @@ def served(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Iterato
         MIGRATION_LAB_NEW_LEARNERS_PER_CLIENT="8/minute",
     )  # fmt: skip
     try:
-        wait_ready(process, base)
+        wait_ready(process, base, data_dir / "server.log")
         Learner(base, "10.0.0.1").open()  # starts the sandbox (the cluster starts on first use)
         yield Served(process, base, data_dir)
     finally:
         if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_served(process, timeout=20)
 
 
 def test_filling_the_disk_stops_at_the_quota_with_the_way_out(served: Served) -> None:

@@ -13,10 +13,6 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,16 +23,10 @@ import httpx
 import psycopg
 import pytest
 
-from tests.served import stop_served
+from tests.served import start_served, stop_served, wait_ready
 
 NEW_LEARNERS = 6
 ACTIONS_PER_LEARNER = 2
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Served:
@@ -75,40 +65,23 @@ def served(
     database = state_database(request)
     database_url = next(database)
     data_dir = tmp_path_factory.mktemp("workers-attacks")
-    port = free_port()
     environment = {
-        **os.environ,
-        "MIGRATION_LAB_DATA_DIR": str(data_dir),
-        "MIGRATION_LAB_LESSONS_DIR": str(repo_root / "lessons"),
-        "MIGRATION_LAB_ASSETS": "local",
         "MIGRATION_LAB_POOL_SIZE": "0",
         "MIGRATION_LAB_MAX_WORKSPACES": "20",
         "MIGRATION_LAB_SANDBOX_PREFIX": "wattack",
         "MIGRATION_LAB_NEW_LEARNERS_PER_CLIENT": f"{NEW_LEARNERS}/minute",
         "MIGRATION_LAB_ACTIONS_PER_LEARNER": str(ACTIONS_PER_LEARNER),
         "MIGRATION_LAB_ACTION_WAIT_SECONDS": "1",
+        "MIGRATION_LAB_RATE_LIMIT_STORAGE": "auto",  # the default, whatever the environment says
+        "MIGRATION_LAB_DATABASE_URL": database_url,
     }
-    environment.pop("MIGRATION_LAB_RATE_LIMIT_STORAGE", None)  # the default: `auto`
-    environment["MIGRATION_LAB_DATABASE_URL"] = database_url
-    command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", "2"]
-    log = open(data_dir / "server.log", "w")  # noqa: SIM115 (kept open for the process's life)
-    process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=repo_root)
+    log = data_dir / "server.log"
+    process, url = start_served(data_dir, repo_root, environment, workers=2, log_path=log)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, (data_dir / "server.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "the server did not start"
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        yield Served(port, process.pid)
+        wait_ready(process, url, log, seconds=120)
+        yield Served(httpx.URL(url).port or 0, process.pid)
     finally:
         stop_served(process)
-        log.close()
         next(database, None)  # drops the PostgreSQL state database
 
 
