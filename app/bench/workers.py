@@ -19,6 +19,7 @@ import asyncio
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -31,7 +32,6 @@ from app.bench import cpu
 from app.bench.core import Measurement
 from app.bench.harness import LESSONS
 from app.bench.load import POOL_MARGIN, REQUEST_TIMEOUT_S, _drive, _measurements
-from sandbox.cluster import free_port
 
 CLASS_LEARNERS = 200
 THINK_MS = 2000.0
@@ -128,7 +128,9 @@ def served(workers: int, learners: int) -> Iterator[tuple[str, Callable[[], tupl
     as an instructor fills it before a class (README, "Hosting a class"); stopped and removed afterwards.
     Yields its base URL and a function giving the server's pid and its cluster's postmaster pid."""
     root = Path(tempfile.mkdtemp(prefix="migration-lab-bench-workers-"))
-    port = free_port()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
     env = {
         **os.environ,
         "MIGRATION_LAB_DATA_DIR": str(root / "data"),
