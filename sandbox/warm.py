@@ -14,9 +14,10 @@ ends its sessions on the server; such a connection fails the check before its ne
 
 Kept connections count in the role's connection limit, and with several worker processes each keeps its
 own: so a connection is kept only while the role has fewer than `per_role` kept ones on the server, in
-every process together (they are marked with an application_name and counted in pg_stat_activity). The
-rest of the limit stays free for the learner's own sessions and the platform's fresh ones (the SQL
-console, live traffic).
+every process together (counted in pg_stat_activity by application_name: `migration-lab-kept` while
+waiting in a process, which `DISCARD ALL` restores, and `migration-lab-lent` while lent, since a lent
+session is idle between its caller's statements and would otherwise count as kept). The rest of the
+limit stays free for the learner's own sessions and the platform's fresh ones (live traffic).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ MAX_IDLE = 1024
 PER_ROLE = 4
 COUNT_EVERY_S = 1.0
 APPLICATION_NAME = "migration-lab-kept"
+# Set on every loan; also tells a dead session from a live one in the same round trip.
+LEND = "SET application_name = 'migration-lab-lent'"
 # Qualified throughout: the role's own search path could put a learner's view or function first.
 KEPT_OF_ROLE = (
     "SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity"
@@ -80,6 +83,11 @@ class WarmConnections:
         conn = psycopg.connect(conninfo, autocommit=True, application_name=APPLICATION_NAME)
         # No server-side prepared statements: `DISCARD ALL` drops them behind psycopg's back.
         conn.prepare_threshold = None
+        try:
+            conn.execute(LEND)
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _kept_of_role(self, conn: psycopg.Connection) -> int:
@@ -104,9 +112,12 @@ class WarmConnections:
     def _adjust_count(self, conn: psycopg.Connection, change: int) -> None:
         """This process kept (+1) or lent again (-1) a session of the connection's role."""
         with self._lock:
-            counted = self._counted.get(key := _role_of(conn))
-            if counted is not None:
-                self._counted[key] = (max(0, counted[0] + change), counted[1])
+            self._adjust_locked(conn, change)
+
+    def _adjust_locked(self, conn: psycopg.Connection, change: int) -> None:
+        counted = self._counted.get(key := _role_of(conn))
+        if counted is not None:
+            self._counted[key] = (max(0, counted[0] + change), counted[1])
 
     def close(self) -> None:
         with self._lock:
@@ -130,7 +141,7 @@ class WarmConnections:
                 return None
             self._adjust_count(found, -1)  # lent again: no longer kept
             try:
-                found.execute("")  # still alive? (one round trip, no work)
+                found.execute(LEND)  # and still alive? (one round trip)
                 return found
             except psycopg.Error:  # its session was ended (workspace reset, copy, server restart)
                 found.close()
@@ -146,11 +157,15 @@ class WarmConnections:
         return stale
 
     def _forget(self, key: int, info: str) -> psycopg.Connection:
+        """Take a kept connection out to close it (expired or surplus): no longer kept. Under the lock."""
         conn = self._idle.pop(key)[1]
         ids = self._by_info[info]
         del ids[key]
         if not ids:
             del self._by_info[info]
+        # Else the role's count keeps a session that is gone, and the role's next session (a
+        # learner's third environment) is closed instead of kept, at every view, until the next count.
+        self._adjust_locked(conn, -1)
         return conn
 
     def _give(self, conninfo: str, conn: psycopg.Connection) -> None:

@@ -71,8 +71,11 @@ class Workspace:
         return self.server.url(self.role, self.password, self.dbname(env))
 
     def reading(self, env: str) -> AbstractContextManager[psycopg.Connection]:
-        """An autocommit connection as the workspace role for the platform's own reads (panel views),
-        usually one kept open from an earlier read (sandbox.warm): never for learner SQL."""
+        """An autocommit connection as the workspace role, usually one kept open from an earlier loan
+        (sandbox.warm): the panel's reads, its migration commands and the learner's console SQL. What the
+        learner's SQL could leave in the session is reset (`DISCARD ALL`) before the next loan, a session
+        left in a transaction or broken is closed, and the session never has more rights than the
+        learner's own: grading, which must not trust the learner's session, uses its own connections."""
         return self.server.warm.connection(self.conninfo(env))
 
     def admin_conninfo(self, env: str) -> str:

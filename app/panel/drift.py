@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 
 import psycopg
 
@@ -30,15 +31,18 @@ _CACHE_SIZE = 1024
 _CACHE_LOCK = threading.Lock()
 
 
+Session = Callable[[], AbstractContextManager[psycopg.Connection]]  # e.g. `lambda: ws.reading("shadow")`
+
+
 def expected_schema(
-    shadow_conninfo: str, applied: Sequence[Migration], schemas: Sequence[str] = ("public",)
+    shadow: Session, applied: Sequence[Migration], schemas: Sequence[str] = ("public",)
 ) -> SqlSchema:
     key = (*((m.name, m.checksum) for m in applied), tuple(schemas))
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    with psycopg.connect(shadow_conninfo, autocommit=True) as conn:
+    with shadow() as conn:
         schema = replay(conn, list(applied), schemas)
     with _CACHE_LOCK:
         _CACHE[key] = schema
@@ -100,7 +104,7 @@ _SEEN: OrderedDict[str, tuple[str, tuple[object, ...], list[str] | None]] = Orde
 
 def drift_lines(
     conn: psycopg.Connection,
-    shadow_conninfo: str,
+    shadow: Session,
     applied: Sequence[Migration],
     schemas: Sequence[str] = ("public",),
 ) -> list[str] | None:
@@ -114,7 +118,7 @@ def drift_lines(
         if seen is not None and seen[:2] == (fingerprint, key):
             _SEEN.move_to_end(database)
             return list(seen[2]) if seen[2] is not None else None
-    lines = _compute(conn, shadow_conninfo, applied, schemas)
+    lines = _compute(conn, shadow, applied, schemas)
     with _CACHE_LOCK:
         _SEEN[database] = (fingerprint, key, lines)
         while len(_SEEN) > _CACHE_SIZE * 4:
@@ -123,10 +127,10 @@ def drift_lines(
 
 
 def _compute(
-    conn: psycopg.Connection, shadow_conninfo: str, applied: Sequence[Migration], schemas: Sequence[str]
+    conn: psycopg.Connection, shadow: Session, applied: Sequence[Migration], schemas: Sequence[str]
 ) -> list[str] | None:
     try:
-        expected = expected_schema(shadow_conninfo, applied, schemas)
+        expected = expected_schema(shadow, applied, schemas)
     except ShadowReplayError:
         return None
     steps = diff_schemas(expected, introspect(conn, schemas))

@@ -85,7 +85,7 @@ def _drift(
     if any(name not in by_name for name in applied):
         return None
     migrations = [by_name[name] for name in sorted(set(applied))]
-    return drift_lines(conn, sandbox.conninfo("shadow"), migrations, schemas)
+    return drift_lines(conn, lambda: sandbox.reading("shadow"), migrations, schemas)
 
 
 def sync(

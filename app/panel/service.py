@@ -488,7 +488,7 @@ class PanelService:
                 outcome = SqlOutcome(env=env, sql=sql, error=SqlError(over))
             else:
                 outcome = run_console_sql(
-                    active.sandbox.conninfo(env),
+                    active.sandbox.reading(env),
                     env,
                     sql,
                     self.limits.max_result_rows,

@@ -3,6 +3,8 @@ PostgreSQL's errors located at their line and column."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 import psycopg
 from psycopg import sql as pgsql
 
@@ -16,14 +18,21 @@ MAX_CELL_CHARS = 500  # a huge JSON or text value would bloat the page; the note
 
 
 def run_sql(
-    conninfo: str, env: str, text: str, limit: int = MAX_ROWS, max_bytes: int = MAX_BYTES
+    session: str | AbstractContextManager[psycopg.Connection],
+    env: str,
+    text: str,
+    limit: int = MAX_ROWS,
+    max_bytes: int = MAX_BYTES,
 ) -> SqlOutcome:
     """Run every statement of `text` in autocommit, as psql does; show the last result set, cut in the
-    database (rows, each value's length) and here (bytes), never held whole (sandbox.bounded)."""
+    database (rows, each value's length) and here (bytes), never held whole (sandbox.bounded).
+    `session`: a conninfo, or an autocommit connection as the workspace's role (`Workspace.reading`)."""
     outcome = SqlOutcome(env=env, sql=text, limit=limit)
     bounds = Bounds(max_rows=limit, max_bytes=max_bytes, max_cell_chars=MAX_CELL_CHARS)
+    if isinstance(session, str):
+        session = psycopg.connect(session, autocommit=True, connect_timeout=10)
     try:
-        with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
+        with session as conn:
             run = run_script(conn, text, bounds)
     except psycopg.Error as exc:  # could not connect
         outcome.error = locate_error(exc, text)

@@ -105,3 +105,22 @@ def test_new_sandboxes_from_one_address_are_rate_limited(make_client, monkeypatc
     assert refused.status_code == 429 and "Too many new sandboxes" in refused.text
     assert int(refused.headers["Retry-After"]) >= 1
     assert first.get().status_code == 200  # sandboxes already made keep working
+
+
+def test_what_console_sql_leaves_in_its_session_is_gone_at_the_next_action(panel: Panel) -> None:
+    """The console runs on a session kept between actions (a new one costs a fork and cold catalog
+    caches): settings, temporary tables, advisory locks and a shadowing search path must not outlive the
+    run, or the learner's next statement and the panel's own reads would see them."""
+    panel.sql(
+        "CREATE SCHEMA evil; CREATE TEMP TABLE scratch (x int); SELECT pg_advisory_lock(7);"
+        " SET search_path = evil, public; SET statement_timeout = '1ms'"
+    )
+    assert "could not be read" not in text(panel.page().select_one("#env-dev"))
+    after = panel.sql(
+        "SELECT current_setting('search_path') AS path, current_setting('statement_timeout') AS timeout,"
+        " to_regclass('pg_temp.scratch') IS NULL AS no_temp, (SELECT count(*) FROM pg_locks"
+        " WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database"
+        " WHERE datname = current_database())) AS advisory"
+    )
+    cells = [td.get_text() for td in after.select("#panel-console td")]
+    assert cells[0] == '"$user", public' and cells[1] != "1ms" and cells[2:] == ["True", "0"], cells

@@ -83,6 +83,46 @@ def test_idle_connections_are_bounded_and_expire(fresh_db: str) -> None:
         warm.close()
 
 
+@pytest.fixture
+def role_conninfo(fresh_db: str):
+    """A conninfo of `fresh_db` as a role of its own (kept sessions are counted per role)."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    role = "warm_bounded"
+    with psycopg.connect(fresh_db, autocommit=True) as admin:
+        admin.execute(f"DROP ROLE IF EXISTS {role}")
+        admin.execute(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 10")
+    params = conninfo_to_dict(fresh_db)
+    params["user"] = role
+    yield make_conninfo("", **params)
+    with psycopg.connect(fresh_db, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,))
+        admin.execute(f"DROP ROLE IF EXISTS {role}")
+
+
+def kept_sessions(admin_conninfo: str, role: str = "warm_bounded") -> tuple[int, str | None]:
+    with psycopg.connect(admin_conninfo, autocommit=True) as admin:
+        return admin.execute(
+            "SELECT count(*), min(application_name) FROM pg_stat_activity WHERE usename = %s AND state = 'idle'",
+            (role,),
+        ).fetchone()
+
+
+def test_a_session_still_lent_does_not_count_as_kept(fresh_db: str, role_conninfo: str) -> None:
+    """A command holding two sessions (the migration's database and its shadow) gives the inner one back
+    while the outer one, lent, sits idle between statements: counting that one as kept made the role look
+    full, and the next session it needed (a learner's third environment) was opened afresh at every view."""
+    warm = WarmConnections(per_role=2)
+    try:
+        with warm.connection(role_conninfo) as outer:
+            assert outer.execute("SHOW application_name").fetchone()[0] == "migration-lab-lent"
+            with warm.connection(role_conninfo):
+                pass
+        assert kept_sessions(fresh_db) == (2, "migration-lab-kept")
+    finally:
+        warm.close()
+
+
 def test_kept_connections_of_a_role_are_bounded_across_processes(pg_cluster, fresh_db: str) -> None:
     """Two caches stand for two worker processes: together they keep at most `per_role` sessions of one
     role, so the rest of its connection limit stays free."""
