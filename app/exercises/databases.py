@@ -400,7 +400,9 @@ class Run:
         """A session as this run's role; `checks` gives the read-only, fixed-search-path one."""
         if self.sealed:
             raise RuntimeError("the run is sealed: open every session before running learner SQL")
-        return psycopg.connect(self.conninfo(dbname, CHECK_OPTIONS if checks else ""), autocommit=True)
+        options = CHECK_OPTIONS if checks else ""
+        # Never prepared on the server: learner SQL runs in these sessions (see grading._open_learner).
+        return psycopg.connect(self.conninfo(dbname, options), autocommit=True, prepare_threshold=None)
 
     def seal(self) -> None:
         """No new login as this role from now on: learner SQL, which may change the role's password,

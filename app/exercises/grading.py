@@ -86,8 +86,10 @@ def _open_learner(conninfo: dict[str, str], env: str) -> psycopg.Connection:
     if env not in conninfo:
         raise PlatformError(f"the {env} environment of your workspace is not available")
     try:
-        # Read-only: grading looks at the learner's databases and never changes them.
-        return psycopg.connect(conninfo[env], autocommit=True, options=CHECK_OPTIONS)
+        # Read-only: grading looks at the learner's databases and never changes them. Nothing prepared on
+        # the server: a learner's function run by a check could DEALLOCATE a statement and PREPARE its
+        # own under the same name, whose rows the next check would then read.
+        return psycopg.connect(conninfo[env], autocommit=True, options=CHECK_OPTIONS, prepare_threshold=None)
     except psycopg.Error as error:
         raise PlatformError(f"cannot reach your {env} environment: {error}") from error
 

@@ -265,3 +265,14 @@ def _learner_id(client: TestClient) -> str:
     learner = identity.learner_from_cookie(client.cookies.get(COOKIE_NAME))
     assert learner is not None
     return learner
+
+
+def test_grading_sessions_never_prepare_statements_a_learner_function_could_replace(fresh_db: str) -> None:
+    """psycopg prepares a statement on the server after five runs; a learner's function that a check
+    calls could then DEALLOCATE it and PREPARE its own under the same name, answering the next check."""
+    from app.exercises.grading import _open_learner
+
+    with _open_learner({"dev": fresh_db}, "dev") as conn:
+        for _ in range(10):
+            conn.execute("SELECT count(*) FROM pg_class WHERE relname = %s", ("x",)).fetchone()
+        assert conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone() == (0,)
