@@ -37,7 +37,7 @@ Session = Callable[[], AbstractContextManager[psycopg.Connection]]  # e.g. `lamb
 def expected_schema(
     shadow: Session, applied: Sequence[Migration], schemas: Sequence[str] = ("public",)
 ) -> SqlSchema:
-    key = (*((m.name, m.checksum) for m in applied), tuple(schemas))
+    key = _key(applied, schemas)
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
@@ -110,20 +110,42 @@ def drift_lines(
 ) -> list[str] | None:
     """What differs in `schemas` (the datasource's), one short line each ([] when nothing does); None
     when the replay fails."""
-    key = (*((m.name, m.checksum) for m in applied), tuple(schemas))
-    row = conn.execute(FINGERPRINT).fetchone()
-    fingerprint, database = (row[0] if row else ""), f"{conn.info.host}:{conn.info.port}/{conn.info.dbname}"
+    key = _key(applied, schemas)
+    fingerprint, database = _fingerprint(conn)
     with _CACHE_LOCK:
         seen = _SEEN.get(database)
         if seen is not None and seen[:2] == (fingerprint, key):
             _SEEN.move_to_end(database)
             return list(seen[2]) if seen[2] is not None else None
     lines = _compute(conn, shadow, applied, schemas)
+    _remember(database, fingerprint, key, lines)
+    return lines
+
+
+def remember_in_sync(
+    conn: psycopg.Connection, applied: Sequence[Migration], schemas: Sequence[str] = ("public",)
+) -> None:
+    """This database was just built from empty by exactly `applied` (a new workspace's start): until its
+    schema changes, it has no drift, and the first view need not replay and introspect to find so."""
+    fingerprint, database = _fingerprint(conn)
+    _remember(database, fingerprint, _key(applied, schemas), [])
+
+
+def _key(applied: Sequence[Migration], schemas: Sequence[str]) -> tuple[object, ...]:
+    return (*((m.name, m.checksum) for m in applied), tuple(schemas))
+
+
+def _fingerprint(conn: psycopg.Connection) -> tuple[str, str]:
+    row = conn.execute(FINGERPRINT).fetchone()
+    return (row[0] if row else ""), f"{conn.info.host}:{conn.info.port}/{conn.info.dbname}"
+
+
+def _remember(database: str, fingerprint: str, key: tuple[object, ...], lines: list[str] | None) -> None:
     with _CACHE_LOCK:
         _SEEN[database] = (fingerprint, key, lines)
+        _SEEN.move_to_end(database)
         while len(_SEEN) > _CACHE_SIZE * 4:
             _SEEN.popitem(last=False)
-    return lines
 
 
 def _compute(

@@ -22,6 +22,7 @@ from app.panel import environments, risk, store
 from app.panel.active import Active
 from app.panel.command_runner import run_command
 from app.panel.db_errors import LearnerDatabaseError, SandboxRestarted, learner_caused
+from app.panel.drift import remember_in_sync
 from app.panel.locks import WorkspaceLocks
 from app.panel.outcomes import migration_outcome, schema_problems
 from app.panel.seed import seed_database
@@ -167,15 +168,18 @@ class PanelService:
         kept sessions (sandbox.warm) that the first view reads through next: a class arriving at once
         otherwise opened ten new PostgreSQL backends per first visit."""
         sandbox = active.sandbox
+        schemas = environments.datasource_schemas(active.row.schema_text)
         with sandbox.reading("dev") as dev, sandbox.reading("shadow") as shadow:
             result = migrate_dev(active.history, dev, shadow, active.row.schema_text, name=STARTER_MIGRATION)
             if result.exit_code != 0:
                 raise AppError(500, "The starter workspace failed", result.output)
             _insert_starter_rows(dev)
+            remember_in_sync(dev, active.history.list(), schemas)
         for env in ("staging", "prod"):
             with sandbox.reading(env) as conn:
                 migrate_deploy(active.history, conn)
                 _insert_starter_rows(conn)
+                remember_in_sync(conn, active.history.list(), schemas)
 
     def _view(self, active: Active, **extra) -> PanelView:
         row = active.row

@@ -62,6 +62,24 @@ def test_a_failed_deploy_reads_in_full_with_its_ways_out(panel: Panel) -> None:
     assert states(resolved, "_add_age")["prod"] == "↶ rolled back"
 
 
+def test_a_new_workspace_is_in_sync_at_its_first_view_without_a_replay(client, monkeypatch) -> None:
+    """The start builds each environment from empty with the starter migration, so the first view knows
+    there is no drift without replaying the history on the shadow and introspecting three databases (a
+    class arriving at once did that 200 times); a change after that is found as ever (next test)."""
+    from app.panel import drift
+
+    computed = []
+    real = drift._compute
+    monkeypatch.setattr(drift, "_compute", lambda *args: computed.append(args) or real(*args))
+    first = Panel(client).first_page
+    assert computed == []
+    for env in ("dev", "staging", "prod"):
+        assert "in sync" in text(first.select_one(f"#env-{env} h4")), env
+    page = Panel(client).sql('ALTER TABLE "User" ADD COLUMN hotfix TEXT', env="dev")
+    assert [text(li) for li in page.select("#env-dev .drift li")] == ["+ column hotfix on User"]
+    assert len(computed) == 1  # dev's, whose fingerprint changed
+
+
 def test_a_hotfix_in_prod_shows_as_drift_on_prods_card_only(panel: Panel) -> None:
     page = panel.sql('ALTER TABLE "User" ADD COLUMN hotfix TEXT', env="prod")
     assert [text(li) for li in page.select("#env-prod .drift li")] == ["+ column hotfix on User"]
