@@ -248,11 +248,11 @@ class SandboxManager:
 
     # -- quotas ------------------------------------------------------------------------------------
 
-    def workspace_bytes(self, workspace_id: str) -> int:
+    def workspace_bytes(self, workspace_id: str, server: Server | None = None) -> int:
         """Data the workspace holds over all its databases (backups included), beyond what empty
-        databases take."""
+        databases take. `server`: the one holding it, when the caller has it (`Workspace.server`)."""
         start = names.role_name(self.prefix, names.check_workspace_id(workspace_id)) + "_"
-        server = self._server_of(workspace_id, self.registry.get(workspace_id))
+        server = server or self._server_of(workspace_id, self.registry.get(workspace_id))
         if server is None:
             return 0
         with server.admin_connection() as conn:
@@ -263,11 +263,12 @@ class SandboxManager:
             ).fetchall()
         return sum(max(0, size - empty) for (size,) in sizes)
 
-    def check_quota(self, workspace_id: str) -> None:
-        """Raise QuotaExceeded (naming the limit and the way out) when the workspace is over its quota."""
+    def check_quota(self, workspace_id: str, server: Server | None = None) -> None:
+        """Raise QuotaExceeded (naming the limit and the way out) when the workspace is over its quota.
+        `server`: the one holding it, when the caller has it (`Workspace.server`)."""
         if not self.provider.shared:
             return  # a container per workspace: its own disk
-        used = self.workspace_bytes(workspace_id)
+        used = self.workspace_bytes(workspace_id, server)
         quota = self.settings.workspace_quota_mb * MIB
         if used > quota:
             self.over_quota.add(workspace_id)
@@ -330,7 +331,9 @@ class SandboxManager:
         databases were reaped or lost in a restart; the flag says whether it was rebuilt."""
         names.check_workspace_id(workspace_id)
         with self._lock_for(workspace_id):
-            info = self.registry.get(workspace_id)
+            # Marked used before its databases are looked at: in use either way, as it is or rebuilt (a
+            # round trip less at every learner action than reading, then touching the row).
+            info = self.registry.touch(workspace_id)
             server = self._server_of(workspace_id, info) if info else None
             if info is not None and server is not None:
                 try:
@@ -339,7 +342,6 @@ class SandboxManager:
                 except (psycopg.OperationalError, SandboxError) as exc:
                     raise self._server_down(workspace_id, server) from exc
                 if all(names.db_name(self.prefix, workspace_id, env) in present for env in names.ENVS):
-                    self.registry.touch(workspace_id)
                     return self._handle(workspace_id, server), False
             self._drop_unlocked(workspace_id)
             return self._build_unlocked(workspace_id, "active"), True

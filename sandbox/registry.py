@@ -86,13 +86,15 @@ class PgRegistry:
         found = self._select("AND id = %s", (workspace_id,))
         return found[0] if found else None
 
-    def touch(self, workspace_id: str) -> None:
+    def touch(self, workspace_id: str) -> WorkspaceInfo | None:
+        """Mark the workspace used now; its row (None when it is not registered), in one round trip."""
         with self.server.admin_connection() as conn:
-            conn.execute(
+            row = conn.execute(
                 "UPDATE migration_lab_sandbox.workspaces SET last_used_at = now()"
-                " WHERE prefix = %s AND id = %s",
+                " WHERE prefix = %s AND id = %s RETURNING id, state, created_at, last_used_at, server",
                 (self.prefix, workspace_id),
-            )
+            ).fetchone()
+        return WorkspaceInfo(*row) if row else None
 
     def remove(self, workspace_id: str) -> None:
         with self.server.admin_connection() as conn:
@@ -171,13 +173,13 @@ class MemoryRegistry:
         with self._lock:
             return self._rows.get(workspace_id)
 
-    def touch(self, workspace_id: str) -> None:
+    def touch(self, workspace_id: str) -> WorkspaceInfo | None:
         with self._lock:
             info = self._rows.get(workspace_id)
             if info is not None:
-                self._rows[workspace_id] = WorkspaceInfo(
-                    info.id, info.state, info.created_at, _now(), info.server
-                )
+                info = WorkspaceInfo(info.id, info.state, info.created_at, _now(), info.server)
+                self._rows[workspace_id] = info
+            return info
 
     def remove(self, workspace_id: str) -> None:
         with self._lock:

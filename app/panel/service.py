@@ -510,7 +510,7 @@ class PanelService:
     def _over_quota(self, active: Active) -> str:
         """The quota message when the workspace holds more data than its quota, else ''."""
         try:
-            self.sandboxes.check_quota(active.sandbox.id)
+            self.sandboxes.check_quota(active.sandbox.id, active.sandbox.server)
         except QuotaExceeded as exc:
             return str(exc)
         return ""
