@@ -24,6 +24,7 @@ from app.exercises.starts import ExerciseStarts, admin_conninfo_of
 from app.health import SandboxHealth
 from app.identity import Identity
 from app.panel.service import PanelLimits, PanelService
+from app.panel.starter import prepare_start
 from app.progress.service import ProgressService
 from app.settings import Settings
 from sandbox import SandboxManager
@@ -63,6 +64,7 @@ def running(
         stack.callback(_quietly, state.dispose)
         if sandboxes is None:
             sandboxes = SandboxManager.from_settings(settings.sandbox, data_dir=settings.data_dir)
+            sandboxes.prepare_pooled = prepare_start  # a first visit then only claims a ready workspace
             sandboxes.start()
             stack.callback(_quietly, sandboxes.stop)
         health = SandboxHealth(sandboxes)

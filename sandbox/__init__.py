@@ -3,8 +3,10 @@
 The sandbox package never imports `app/`. The app holds one `SandboxManager`:
 
     manager = SandboxManager.from_settings(SandboxSettings(), data_dir)  # provider: MIGRATION_LAB_SANDBOX
+    manager.prepare_pooled = prepare  # optional: run on each pooled workspace, returns a label
     manager.start()            # provider, warm-pool refiller, reaper (background=False: no threads)
     ws = manager.create_workspace()                  # warm from the pool (~1 ms) or cold (4 DBs concurrently)
+    ws.prepared                                      # the pool's label ('' when built cold or unprepared)
     ws = manager.open_workspace(ws_id)               # Workspace, or None when it is gone (reaped, restart)
     ws, rebuilt = manager.ensure_workspace(ws_id)    # same id, role, password and URLs; rebuilt empty if gone
     manager.touch(ws_id); manager.drop_workspace(ws_id); manager.list_workspaces(); manager.remove_orphans()

@@ -11,7 +11,7 @@ import os
 import secrets
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,6 +70,11 @@ class SandboxManager:
             self._sweep_if_leader, self._watchdog_if_leader, settings.reaper_interval_seconds
         )
         self._heal_lock = threading.Lock()
+        # Set before start() to have the warm pool prepare each workspace it builds (e.g. the app's
+        # starter migrated in every environment), so that a class arriving at once only claims them.
+        # Returns a label handed to the claimer as `Workspace.prepared`; it must use connections of its
+        # own (a kept session of the builder's process would count against the claimer's).
+        self.prepare_pooled: Callable[[Workspace], str] | None = None
         self._empty_db_bytes: int | None = None
         self.over_quota: set[str] = set()  # workspaces the watchdog or an action found over their quota
         self._last_bytes: dict[str, int] = {}  # data per busy workspace role at the last watchdog round
@@ -206,15 +211,18 @@ class SandboxManager:
 
     def create_workspace(self, warm: bool = True) -> Workspace:
         """A new workspace: from the warm pool when it has one (one UPDATE), else built cold (when there
-        is room: see `check_capacity`)."""
+        is room: see `check_capacity`). `prepared` says what `prepare_pooled` did to it ('' if nothing)."""
         if warm and self.settings.pool_size > 0:
-            workspace_id = self.registry.claim()
-            if workspace_id is not None:
+            claimed = self.registry.claim()
+            if claimed is not None:
+                info, start = claimed
                 self.pool.taken()
-                server = self._server_of(workspace_id, self.registry.get(workspace_id))
+                server = self._server_of(info.id, info)
                 if server is not None:
-                    return self._handle(workspace_id, server)
-                self.registry.remove(workspace_id)
+                    workspace = self._handle(info.id, server)
+                    workspace.prepared = start
+                    return workspace
+                self.registry.remove(info.id)
             self.pool.taken()
         self.check_capacity()
         return self._build(names.new_workspace_id(), "active")
@@ -569,7 +577,16 @@ class SandboxManager:
 
     def _build_pooled(self) -> None:
         self.check_capacity()  # a full sandbox stops refilling the pool too
-        self._build(names.new_workspace_id(), "pool")
+        if self.prepare_pooled is None:
+            self._build(names.new_workspace_id(), "pool")
+            return
+        workspace = self._build(names.new_workspace_id(), "building")  # not handed out half-prepared
+        try:
+            start = self.prepare_pooled(workspace)
+        except Exception:
+            self.drop_workspace(workspace.id)
+            raise
+        self.registry.set_state(workspace.id, "pool", start)
 
     def _build(self, workspace_id: str, state: str) -> Workspace:
         with self._lock_for(workspace_id):

@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS migration_lab_sandbox.workspaces (
 );
 -- The server a workspace lives on, when there are several ('' = the home server).
 ALTER TABLE migration_lab_sandbox.workspaces ADD COLUMN IF NOT EXISTS server text NOT NULL DEFAULT '';
+-- What a pooled workspace was prepared with (SandboxManager.prepare_pooled's label), for its claimer.
+ALTER TABLE migration_lab_sandbox.workspaces ADD COLUMN IF NOT EXISTS start text NOT NULL DEFAULT '';
 """
 
 
@@ -70,17 +72,18 @@ class PgRegistry:
             ).fetchall()
         return {server: count for server, count in rows}
 
-    def claim(self) -> str | None:
-        """Hand out the oldest warm workspace, or None when the pool is empty."""
+    def claim(self) -> tuple[WorkspaceInfo, str] | None:
+        """Hand out the oldest warm workspace with what it was prepared with ('' if nothing), or None
+        when the pool is empty."""
         with self.server.admin_connection() as conn:
             row = conn.execute(
                 "UPDATE migration_lab_sandbox.workspaces SET state = 'active', last_used_at = now()"
                 " WHERE prefix = %s AND id = (SELECT id FROM migration_lab_sandbox.workspaces"
                 "   WHERE prefix = %s AND state = 'pool' ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
-                " RETURNING id",
+                " RETURNING id, state, created_at, last_used_at, server, start",
                 (self.prefix, self.prefix),
             ).fetchone()
-        return row[0] if row else None
+        return (WorkspaceInfo(*row[:5]), row[5]) if row else None
 
     def get(self, workspace_id: str) -> WorkspaceInfo | None:
         found = self._select("AND id = %s", (workspace_id,))
@@ -112,12 +115,12 @@ class PgRegistry:
         )
         return [info.id for info in found]
 
-    def set_state(self, workspace_id: str, state: str) -> None:
+    def set_state(self, workspace_id: str, state: str, start: str = "") -> None:
         with self.server.admin_connection() as conn:
             conn.execute(
-                "UPDATE migration_lab_sandbox.workspaces SET state = %s, last_used_at = now()"
+                "UPDATE migration_lab_sandbox.workspaces SET state = %s, start = %s, last_used_at = now()"
                 " WHERE prefix = %s AND id = %s",
-                (state, self.prefix, workspace_id),
+                (state, start, self.prefix, workspace_id),
             )
 
     def stale_builds(self, seconds: float) -> list[str]:
@@ -144,6 +147,7 @@ class MemoryRegistry:
 
     def __init__(self) -> None:
         self._rows: dict[str, WorkspaceInfo] = {}
+        self._starts: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def ensure(self) -> None:
@@ -160,14 +164,15 @@ class MemoryRegistry:
             counts[info.server] = counts.get(info.server, 0) + 1
         return counts
 
-    def claim(self) -> str | None:
+    def claim(self) -> tuple[WorkspaceInfo, str] | None:
         with self._lock:
             pooled = [info for info in self._rows.values() if info.state == "pool"]
             if not pooled:
                 return None
             info = min(pooled, key=lambda i: i.created_at)
-            self._rows[info.id] = WorkspaceInfo(info.id, "active", info.created_at, _now(), info.server)
-            return info.id
+            claimed = WorkspaceInfo(info.id, "active", info.created_at, _now(), info.server)
+            self._rows[info.id] = claimed
+            return claimed, self._starts.pop(info.id, "")
 
     def get(self, workspace_id: str) -> WorkspaceInfo | None:
         with self._lock:
@@ -184,6 +189,7 @@ class MemoryRegistry:
     def remove(self, workspace_id: str) -> None:
         with self._lock:
             self._rows.pop(workspace_id, None)
+            self._starts.pop(workspace_id, None)
 
     def all(self) -> list[WorkspaceInfo]:
         with self._lock:
@@ -193,11 +199,12 @@ class MemoryRegistry:
         cutoff = time.time() - seconds
         return [i.id for i in self.all() if i.state == "active" and i.last_used_at.timestamp() < cutoff]
 
-    def set_state(self, workspace_id: str, state: str) -> None:
+    def set_state(self, workspace_id: str, state: str, start: str = "") -> None:
         with self._lock:
             info = self._rows.get(workspace_id)
             if info is not None:
                 self._rows[workspace_id] = WorkspaceInfo(info.id, state, info.created_at, _now(), info.server)
+                self._starts[workspace_id] = start
 
     def stale_builds(self, seconds: float) -> list[str]:
         cutoff = time.time() - seconds

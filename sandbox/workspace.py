@@ -56,6 +56,7 @@ class Workspace:
         self.password = password
         self.server = server
         self._executor = executor
+        self.prepared = ""  # from the warm pool: what SandboxManager.prepare_pooled did to it
 
     def __repr__(self) -> str:
         return f"Workspace({self.id!r}, role={self.role!r})"

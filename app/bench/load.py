@@ -35,7 +35,7 @@ from pathlib import Path
 
 from app.bench.core import Measurement
 from app.bench.harness import CSRF, HTMX, LESSONS
-from app.panel.starter import STARTER_SCHEMA
+from app.panel.starter import STARTER_SCHEMA, prepare_start
 from app.serve_cli import KEEP_ALIVE_S
 from sandbox import EmbeddedCluster
 
@@ -136,6 +136,7 @@ def served_app(state: str = "sqlite", workspaces: int = 200, pool: int = 8) -> I
         sandbox="embedded", sandbox_prefix="bload", max_workspaces=workspaces, pool_size=pool
     )
     sandboxes = SandboxManager.from_settings(sandbox_settings, data_dir=data_dir)
+    sandboxes.prepare_pooled = prepare_start  # as app.services does
     sock = socket.socket()
     state_cluster = None
     if state == "postgresql":

@@ -27,7 +27,12 @@ from app.panel.locks import WorkspaceLocks
 from app.panel.outcomes import migration_outcome, schema_problems
 from app.panel.seed import seed_database
 from app.panel.sql_console import run_sql as run_console_sql
-from app.panel.starter import STARTER_MIGRATION, STARTER_SCHEMA, insert_starter_rows
+from app.panel.starter import (
+    STARTER_SCHEMA,
+    StartFailed,
+    apply_start,
+    prepared_migration,
+)
 from app.panel.views import MigrationOutcome, PanelView, SqlError, SqlOutcome, TerminalOutcome
 from sandbox import ENVIRONMENTS, QuotaExceeded, SandboxError, SandboxFull, SandboxManager
 from sandbox.migrate import (
@@ -164,21 +169,24 @@ class PanelService:
         return MemoryHistory(store.history_of(row), on_add=persist)
 
     def _start(self, active: Active) -> None:
-        """A new workspace: the starter schema migrated in every environment, with a few rows. On the
-        kept sessions (sandbox.warm) that the first view reads through next: a class arriving at once
-        otherwise opened ten new PostgreSQL backends per first visit."""
+        """A new workspace: the starter schema migrated in every environment, with a few rows. Done by
+        the warm pool before the learner came (`Workspace.prepared`), else now, on the kept sessions
+        (sandbox.warm) that the first view reads through next: a class arriving at once otherwise opened
+        ten new PostgreSQL backends per first visit."""
         sandbox = active.sandbox
+        prepared = prepared_migration(sandbox.prepared)
+        if prepared is not None:
+            active.history.add(prepared)  # saved: the pool applied it everywhere
+        else:
+            try:
+                apply_start(active.history, active.row.schema_text, sandbox.reading)
+            except StartFailed as exc:
+                raise AppError(500, "The starter workspace failed", str(exc)) from exc
+        # Each environment was just built from empty by the history: the first view need not look for
+        # drift (see remember_in_sync).
         schemas = environments.datasource_schemas(active.row.schema_text)
-        with sandbox.reading("dev") as dev, sandbox.reading("shadow") as shadow:
-            result = migrate_dev(active.history, dev, shadow, active.row.schema_text, name=STARTER_MIGRATION)
-            if result.exit_code != 0:
-                raise AppError(500, "The starter workspace failed", result.output)
-            _insert_starter_rows(dev)
-            remember_in_sync(dev, active.history.list(), schemas)
-        for env in ("staging", "prod"):
+        for env in ENVIRONMENTS:
             with sandbox.reading(env) as conn:
-                migrate_deploy(active.history, conn)
-                _insert_starter_rows(conn)
                 remember_in_sync(conn, active.history.list(), schemas)
 
     def _view(self, active: Active, **extra) -> PanelView:
@@ -555,7 +563,3 @@ class PanelService:
             )
             return view
 
-
-def _insert_starter_rows(conn: psycopg.Connection) -> None:
-    if (failed := insert_starter_rows(conn)) is not None:
-        raise AppError(500, "The starter workspace failed", failed)

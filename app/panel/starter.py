@@ -3,9 +3,15 @@ the first change a learner makes is an ALTER TABLE on a table that holds data (a
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
 import psycopg
 
 from app.pg_errors import reason
+from sandbox import Workspace
+from sandbox.migrate import HistoryStore, MemoryHistory, Migration, migrate_deploy, migrate_dev
 
 STARTER_SCHEMA = """\
 // schema.prisma: edit the models, then press Create migration.
@@ -51,3 +57,55 @@ def insert_starter_rows(conn: psycopg.Connection) -> str | None:
     except psycopg.Error as exc:
         return reason(exc)
     return None
+
+
+class StartFailed(RuntimeError):
+    """The starter migration did not apply (the engine's output says why): a bug of ours."""
+
+
+def apply_start(
+    history: HistoryStore, schema: str, session: Callable[[str], AbstractContextManager[psycopg.Connection]]
+) -> None:
+    """The starter schema migrated in every environment of an empty workspace (`migrate dev` in dev,
+    `migrate deploy` in staging and prod), each with STARTER_ROWS. `session(env)`: a connection to it."""
+    with session("dev") as dev, session("shadow") as shadow:
+        result = migrate_dev(history, dev, shadow, schema, name=STARTER_MIGRATION)
+        if result.exit_code != 0:
+            raise StartFailed(result.output)
+        _starter_rows(dev)
+    for env in ("staging", "prod"):
+        with session(env) as conn:
+            migrate_deploy(history, conn)
+            _starter_rows(conn)
+
+
+def _starter_rows(conn: psycopg.Connection) -> None:
+    if (failed := insert_starter_rows(conn)) is not None:
+        raise StartFailed(failed)
+
+
+def prepare_start(workspace: Workspace) -> str:
+    """For the warm pool (SandboxManager.prepare_pooled): the start done before anyone asks, on sessions
+    of its own; the label says which migration it applied, for `prepared_migration`."""
+    history = MemoryHistory([])
+
+    def session(env: str) -> psycopg.Connection:
+        return psycopg.connect(workspace.conninfo(env), autocommit=True)
+
+    apply_start(history, STARTER_SCHEMA, session)
+    (migration,) = history.list()
+    return json.dumps({"starter": migration.name, "sql": migration.sql})
+
+
+def prepared_migration(label: str) -> Migration | None:
+    """The starter migration a pooled workspace was prepared with, or None (built cold, or by another
+    kind of preparation): then the workspace is empty and gets its start now."""
+    try:
+        found = json.loads(label) if label else None
+    except ValueError:
+        return None
+    if not isinstance(found, dict) or not isinstance(found.get("starter"), str):
+        return None
+    if not found["starter"].endswith(f"_{STARTER_MIGRATION}") or not isinstance(found.get("sql"), str):
+        return None
+    return Migration(found["starter"], found["sql"])

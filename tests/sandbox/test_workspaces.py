@@ -244,3 +244,48 @@ def test_a_workspace_being_built_is_neither_handed_out_nor_opened(manager: Sandb
         assert manager.registry.get("wbuilding1") is None
     finally:
         manager.drop_workspace("wbuilding1")
+
+
+def test_the_pool_prepares_each_workspace_before_handing_it_out(pg_cluster) -> None:
+    """`prepare_pooled` runs on every pooled workspace before anyone may claim it; its label comes back
+    with the claim; a preparation that fails leaves neither a pooled workspace nor its databases."""
+    import psycopg
+
+    from tests.sandbox.conftest import TEST_SETTINGS
+
+    settings = TEST_SETTINGS.model_copy(update={"sandbox_prefix": "tprp", "pool_size": 1})
+    manager = SandboxManager.over_cluster(pg_cluster, settings, secret="test-secret")
+    prepared: list[str] = []
+
+    def prepare(ws) -> str:
+        with psycopg.connect(ws.conninfo("dev"), autocommit=True) as conn:
+            conn.execute("CREATE TABLE ready (id int)")
+        prepared.append(ws.id)
+        return f"ready:{ws.id}"
+
+    manager.prepare_pooled = prepare
+    manager.start(background=False)
+    try:
+        assert manager.fill_pool() == 1 and len(prepared) == 1
+        ws = manager.create_workspace()
+        assert ws.id == prepared[0] and ws.prepared == f"ready:{ws.id}"
+        with psycopg.connect(ws.conninfo("dev"), autocommit=True) as conn:
+            assert conn.execute("SELECT to_regclass('ready') IS NOT NULL").fetchone() == (True,)
+        cold = manager.create_workspace(warm=False)
+        assert cold.prepared == ""  # built for its learner: nothing was done to it
+
+        def broken(ws) -> str:
+            raise RuntimeError("preparation failed")
+
+        manager.prepare_pooled = broken
+        with pytest.raises(RuntimeError):
+            manager.fill_pool()
+        left = {info.id for info in manager.list_workspaces()}
+        assert left == {ws.id, cold.id}
+        with psycopg.connect(pg_cluster.admin_conninfo(), autocommit=True) as admin:
+            databases = admin.execute("SELECT count(*) FROM pg_database WHERE datname LIKE 'tprp%%'").fetchone()
+        assert databases == (8,)  # the two workspaces' four each, nothing of the failed one
+    finally:
+        for info in manager.list_workspaces():
+            manager.drop_workspace(info.id)
+        manager.stop()
