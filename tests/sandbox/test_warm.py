@@ -123,34 +123,19 @@ def test_a_session_still_lent_does_not_count_as_kept(fresh_db: str, role_conninf
         warm.close()
 
 
-def test_kept_connections_of_a_role_are_bounded_across_processes(pg_cluster, fresh_db: str) -> None:
+def test_kept_connections_of_a_role_are_bounded_across_processes(fresh_db: str, role_conninfo: str) -> None:
     """Two caches stand for two worker processes: together they keep at most `per_role` sessions of one
     role, so the rest of its connection limit stays free."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    role = "warm_bounded"
-    with psycopg.connect(fresh_db, autocommit=True) as admin:
-        admin.execute(f"DROP ROLE IF EXISTS {role}")
-        admin.execute(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 10")
-    params = conninfo_to_dict(fresh_db)
-    params["user"] = role
-    conninfo = make_conninfo("", **params)
     first, second = WarmConnections(per_role=3), WarmConnections(per_role=3)
     try:
-        with first.connection(conninfo), first.connection(conninfo):
+        with first.connection(role_conninfo), first.connection(role_conninfo):
             pass
         for _ in range(3):  # one kept by the second process, lent and kept again
-            with second.connection(conninfo):
+            with second.connection(role_conninfo):
                 pass
-        with second.connection(conninfo), second.connection(conninfo):
+        with second.connection(role_conninfo), second.connection(role_conninfo):
             pass  # one more would make four
-        with psycopg.connect(fresh_db, autocommit=True) as admin:
-            kept = admin.execute(
-                "SELECT count(*), min(application_name) FROM pg_stat_activity WHERE usename = %s", (role,)
-            ).fetchone()
-        assert kept == (3, "migration-lab-kept")  # the fourth was closed, not kept
+        assert kept_sessions(fresh_db) == (3, "migration-lab-kept")  # the fourth was closed, not kept
     finally:
         first.close()
         second.close()
-        with psycopg.connect(fresh_db, autocommit=True) as admin:
-            admin.execute(f"DROP ROLE IF EXISTS {role}")
