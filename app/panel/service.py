@@ -175,7 +175,7 @@ class PanelService:
         ten new PostgreSQL backends per first visit."""
         sandbox = active.sandbox
         prepared = prepared_migration(sandbox.prepared)
-        if prepared is not None:
+        if prepared is not None and active.row.schema_text == STARTER_SCHEMA:
             active.history.add(prepared)  # saved: the pool applied it everywhere
         else:
             try:

@@ -103,7 +103,8 @@ def role_conninfo(fresh_db: str):
 def kept_sessions(admin_conninfo: str, role: str = "warm_bounded") -> tuple[int, str | None]:
     with psycopg.connect(admin_conninfo, autocommit=True) as admin:
         return admin.execute(
-            "SELECT count(*), min(application_name) FROM pg_stat_activity WHERE usename = %s AND state = 'idle'",
+            "SELECT count(*), min(application_name) FROM pg_stat_activity"
+            " WHERE usename = %s AND state = 'idle'",
             (role,),
         ).fetchone()
 

@@ -283,7 +283,8 @@ def test_the_pool_prepares_each_workspace_before_handing_it_out(pg_cluster) -> N
         left = {info.id for info in manager.list_workspaces()}
         assert left == {ws.id, cold.id}
         with psycopg.connect(pg_cluster.admin_conninfo(), autocommit=True) as admin:
-            databases = admin.execute("SELECT count(*) FROM pg_database WHERE datname LIKE 'tprp%%'").fetchone()
+            found = admin.execute("SELECT count(*) FROM pg_database WHERE datname LIKE 'tprp%%'")
+            databases = found.fetchone()
         assert databases == (8,)  # the two workspaces' four each, nothing of the failed one
     finally:
         for info in manager.list_workspaces():
