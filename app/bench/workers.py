@@ -7,10 +7,10 @@ cluster started by the parent, local assets), driven by the `load` suite's learn
 - throughput: the same learners without pauses (every learner clicks again as soon as the answer comes)
   for SATURATE_S seconds, once with 1 worker and once with 2, in the same run; the ratio is reported
   (goal >= 1.6x). The client shares the machine's cores with the server in both runs alike.
-- where the CPU goes during each saturated run, per action: the app's processes, PostgreSQL's, the load
-  client's, and the whole machine's busy time (app.bench.cpu). A second worker can only add throughput
-  while the machine has idle CPU left: `workers{N}_capacity` (cores / machine CPU per action) is the most
-  actions per second this machine can serve, whatever the number of workers.
+- where the CPU goes during each saturated run and during the class, per action: the app's processes,
+  PostgreSQL's, the load client's, and the whole machine's busy time (app.bench.cpu). A second worker can
+  only add throughput while the machine has idle CPU left: `workers{N}_capacity` (cores / machine CPU per
+  action) is the most actions per second this machine can serve, whatever the number of workers.
 """
 
 from __future__ import annotations
@@ -53,18 +53,24 @@ def run(
     learners = learners or int(os.environ.get("MIGRATION_LAB_BENCH_WORKERS_LEARNERS", CLASS_LEARNERS))
     measurements: list[Measurement] = []
     print(f"workers: {learners} learners x {n} actions against --workers 2", file=sys.stderr)
-    with served(workers=2, learners=learners) as (base_url, _):
+    with served(workers=2, learners=learners) as (base_url, processes):
+        before = cpu.sample(*processes())
         started = time.perf_counter()
         deadline = ramp_s + n * think_ms * 1.5 / 1000 + 30
         results = asyncio.run(_drive(base_url, learners, n, think_ms / 1000, ramp_s, deadline))
         elapsed = time.perf_counter() - started
+        used = cpu.sample(*processes()) - before
     for line in results.errors[:10]:
         print(f"workers error: {line}", file=sys.stderr)
+    prefix = f"workers2_{learners}"
     for m in _measurements(results, elapsed):
-        m.name = m.name.replace("load_", f"workers2_{learners}_", 1)
+        m.name = m.name.replace("load_", f"{prefix}_", 1)
         if m.name.endswith("_action_ms"):
             m.target = f"p95 <= 1 s at {learners} learners with 2 workers (issue 13)"
         measurements.append(m)
+    # The class's own CPU per request (first visits included): how far its demand is from the cores.
+    requests = sum(len(samples) for samples in results.actions.values()) + len(results.first_open)
+    measurements += _cpu_measurements(prefix, used, requests, elapsed)
     throughput = {}
     for workers in (1, 2):
         print(f"workers: saturating --workers {workers} for {saturate_s:.0f} s", file=sys.stderr)

@@ -24,9 +24,9 @@ def test_a_tiny_class_and_both_saturation_runs_report_without_errors() -> None:
     assert ratio == pytest.approx(two / one if one else 0.0, rel=0.05, abs=0.02)
     # Where the CPU went, per action: every part measured (a cluster found, the workers' tree walked), and
     # the machine's busy time holds them all (it also holds whatever else ran meanwhile).
-    for count in (1, 2):
-        parts = {part: measured[f"workers{count}_cpu_{part}_per_action"].value
+    for run in ("workers1", "workers2", "workers2_3"):  # both saturated runs and the class
+        parts = {part: measured[f"{run}_cpu_{part}_per_action"].value
                  for part in ("machine", "app", "postgres", "client")}  # fmt: skip
         assert all(value > 0 for value in parts.values()), parts
         assert parts["machine"] >= 0.9 * (parts["app"] + parts["postgres"] + parts["client"]), parts
-        assert measured[f"workers{count}_capacity"].unit == "actions/s"
+        assert measured[f"{run}_capacity"].unit == "actions/s"
