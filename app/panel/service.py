@@ -562,4 +562,3 @@ class PanelService:
                 else result.output.strip()
             )
             return view
-

@@ -18,7 +18,7 @@ MAX_CELL_CHARS = 500  # a huge JSON or text value would bloat the page; the note
 
 
 def run_sql(
-    session: str | AbstractContextManager[psycopg.Connection],
+    session: AbstractContextManager[psycopg.Connection],
     env: str,
     text: str,
     limit: int = MAX_ROWS,
@@ -26,11 +26,9 @@ def run_sql(
 ) -> SqlOutcome:
     """Run every statement of `text` in autocommit, as psql does; show the last result set, cut in the
     database (rows, each value's length) and here (bytes), never held whole (sandbox.bounded).
-    `session`: a conninfo, or an autocommit connection as the workspace's role (`Workspace.reading`)."""
+    `session`: an autocommit connection as the workspace's role (`Workspace.reading`), opened on entry."""
     outcome = SqlOutcome(env=env, sql=text, limit=limit)
     bounds = Bounds(max_rows=limit, max_bytes=max_bytes, max_cell_chars=MAX_CELL_CHARS)
-    if isinstance(session, str):
-        session = psycopg.connect(session, autocommit=True, connect_timeout=10)
     try:
         with session as conn:
             run = run_script(conn, text, bounds)

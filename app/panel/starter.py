@@ -101,11 +101,10 @@ def prepared_migration(label: str) -> Migration | None:
     """The starter migration a pooled workspace was prepared with, or None (built cold, or by another
     kind of preparation): then the workspace is empty and gets its start now."""
     try:
-        found = json.loads(label) if label else None
-    except ValueError:
+        found = json.loads(label)
+        name, sql = found["starter"], found["sql"]
+    except (ValueError, TypeError, KeyError):
         return None
-    if not isinstance(found, dict) or not isinstance(found.get("starter"), str):
+    if not (isinstance(name, str) and isinstance(sql, str) and name.endswith(f"_{STARTER_MIGRATION}")):
         return None
-    if not found["starter"].endswith(f"_{STARTER_MIGRATION}") or not isinstance(found.get("sql"), str):
-        return None
-    return Migration(found["starter"], found["sql"])
+    return Migration(name, sql)

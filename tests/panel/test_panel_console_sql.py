@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import psycopg
+
 from app.panel.sql_console import run_sql, table_counts
+
+
+def session(conninfo: str) -> psycopg.Connection:
+    return psycopg.connect(conninfo, autocommit=True)
 
 
 def test_every_statement_runs_and_the_last_result_is_shown_bounded(fresh_db: str) -> None:
     outcome = run_sql(
-        fresh_db,
+        session(fresh_db),
         "dev",
         'CREATE TABLE "User"(id int, note text);\n'
         'INSERT INTO "User" SELECT g, NULL FROM generate_series(1, 250) g;\n'
@@ -24,7 +30,7 @@ def test_every_statement_runs_and_the_last_result_is_shown_bounded(fresh_db: str
 
 
 def test_a_postgresql_error_has_its_line_column_and_sqlstate(fresh_db: str) -> None:
-    outcome = run_sql(fresh_db, "dev", "SELECT 1;\nSELECT  nope FROM pg_class")
+    outcome = run_sql(session(fresh_db), "dev", "SELECT 1;\nSELECT  nope FROM pg_class")
     assert outcome.error is not None
     assert outcome.error.message == 'column "nope" does not exist'
     assert outcome.error.sqlstate == "42703"
@@ -33,5 +39,5 @@ def test_a_postgresql_error_has_its_line_column_and_sqlstate(fresh_db: str) -> N
 
 
 def test_small_results_are_not_marked_truncated(fresh_db: str) -> None:
-    outcome = run_sql(fresh_db, "dev", "SELECT generate_series(1, 3) AS n")
+    outcome = run_sql(session(fresh_db), "dev", "SELECT generate_series(1, 3) AS n")
     assert outcome.rows == [(1,), (2,), (3,)] and not outcome.truncated
