@@ -19,6 +19,11 @@ A `Workspace` has `id`, `role`, `password` and, for env in ENVS (ENVIRONMENTS "d
 only), `dbname(env)`, `reset_env(env)` (drop + recreate, empty), `create_env_from_template(env, template_db)`,
 `clone_env(src_env, backup_name) -> backup db`, `restore_env(env, backup_name)`, `drop_backup(name)`,
 `backups()`, `size_bytes()`. Copying a database ends the sessions on its source (PostgreSQL requires it).
+`reading(env)` lends a kept session as the role (sandbox.warm), `observing(env)` the same for a caller that
+only reads; `touched` names the environments the handle reached otherwise, and a handle from
+`ensure_workspace` carries each database's `activity` (`Activity`: oid, sessions opened, sessions on it now
+besides the platform's kept ones), so a caller can tell that a database cannot have changed since it last
+read it.
 
 Template databases (seeded exercise states, built once, copied per learner in ~10 ms):
 `manager.create_template(name, setup_sql) -> db name`, `template_exists`, `template_conninfo`,
@@ -47,7 +52,7 @@ if TYPE_CHECKING:
     from sandbox.providers.base import QuotaExceeded, SandboxError, SandboxFull
     from sandbox.providers.embedded import EmbeddedProvider
     from sandbox.registry import PgRegistry, WorkspaceInfo
-    from sandbox.workspace import Workspace
+    from sandbox.workspace import Activity, Workspace
 
 # Imported on first use, so `migration-lab diff` or `risk` (which need none of them) start fast.
 _LAZY = {
@@ -68,6 +73,7 @@ _LAZY = {
     "EmbeddedProvider": "sandbox.providers.embedded",
     "PgRegistry": "sandbox.registry",
     "WorkspaceInfo": "sandbox.registry",
+    "Activity": "sandbox.workspace",
     "Workspace": "sandbox.workspace",
 }
 
@@ -79,6 +85,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Activity",
     "ENVIRONMENTS",
     "ENVS",
     "Bounds",

@@ -28,7 +28,7 @@ from sandbox.providers import Provider, QuotaExceeded, SandboxError, SandboxFull
 from sandbox.providers.server import ServerProvider, server_key
 from sandbox.reaper import Reaper
 from sandbox.registry import MemoryRegistry, PgRegistry, Registry, WorkspaceInfo
-from sandbox.workspace import RoleLimits, Workspace, create_objects, databases_of, drop_objects
+from sandbox.workspace import RoleLimits, Workspace, activity_of, create_objects, drop_objects
 
 log = logging.getLogger(__name__)
 
@@ -336,7 +336,8 @@ class SandboxManager:
 
     def ensure_workspace(self, workspace_id: str) -> tuple[Workspace, bool]:
         """The workspace, rebuilt empty under the same id (same role, password and URLs) when its
-        databases were reaped or lost in a restart; the flag says whether it was rebuilt."""
+        databases were reaped or lost in a restart; the flag says whether it was rebuilt. The handle's
+        `activity` comes from the same round trip as the check that its databases exist."""
         names.check_workspace_id(workspace_id)
         with self._lock_for(workspace_id):
             # Marked used before its databases are looked at: in use either way, as it is or rebuilt (a
@@ -346,11 +347,15 @@ class SandboxManager:
             if info is not None and server is not None:
                 try:
                     with server.admin_connection() as conn:
-                        present = set(databases_of(conn, self.prefix, workspace_id))
+                        present = activity_of(conn, self.prefix, workspace_id)
                 except (psycopg.OperationalError, SandboxError) as exc:
                     raise self._server_down(workspace_id, server) from exc
                 if all(names.db_name(self.prefix, workspace_id, env) in present for env in names.ENVS):
-                    return self._handle(workspace_id, server), False
+                    handle = self._handle(workspace_id, server)
+                    for env in names.ENVS:
+                        if (activity := present[handle.dbname(env)]) is not None:
+                            handle.activity[env] = activity
+                    return handle, False
             self._drop_unlocked(workspace_id)
             return self._build_unlocked(workspace_id, "active"), True
 

@@ -39,8 +39,9 @@ MAX_IDLE = 1024
 PER_ROLE = 4
 COUNT_EVERY_S = 1.0
 APPLICATION_NAME = "migration-lab-kept"
+LENT_NAME = "migration-lab-lent"
 # Set on every loan; also tells a dead session from a live one in the same round trip.
-LEND = "SET application_name = 'migration-lab-lent'"
+LEND = f"SET application_name = '{LENT_NAME}'"
 # Qualified throughout: the role's own search path could put a learner's view or function first.
 KEPT_OF_ROLE = (
     "SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity"

@@ -17,12 +17,26 @@ from psycopg import sql
 
 from sandbox import names
 from sandbox.providers.base import SandboxError, Server
+from sandbox.warm import APPLICATION_NAME, LENT_NAME
 
 # Every admin session that enters a database a learner may have written to: nothing resolves through
 # a schema the learner can create objects in.
 ADMIN_OPTIONS = "-c search_path=pg_catalog"
 # Seconds during which CREATE DATABASE ... TEMPLATE is retried while sessions leave the source.
 SOURCE_BUSY_RETRY_S = 2.0
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What tells a caller whether a database may have changed since it last read it, without reading
+    it: a recreated database has a new `oid`; every session ever opened on it counts in `sessions` (a
+    session's own count is flushed at the latest when it ends, and it shows in pg_stat_activity until
+    then); `others` are the sessions on it now besides the platform's kept ones (sandbox.warm). Only
+    the platform's kept sessions can change a database unseen here: `Workspace.touched` names those."""
+
+    oid: int
+    sessions: int
+    others: int
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,11 @@ class Workspace:
         self.server = server
         self._executor = executor
         self.prepared = ""  # from the warm pool: what SandboxManager.prepare_pooled did to it
+        # Environments this handle lent a session to, handed a conninfo for, or replaced: they may have
+        # changed through it since `activity` was read (`observing` is the one way in that does not count).
+        self.touched: set[str] = set()
+        # Each database's activity when SandboxManager.ensure_workspace opened this handle (by env).
+        self.activity: dict[str, Activity] = {}
 
     def __repr__(self) -> str:
         return f"Workspace({self.id!r}, role={self.role!r})"
@@ -66,6 +85,10 @@ class Workspace:
 
     def conninfo(self, env: str) -> str:
         """Connect as the workspace role: the limits and isolation apply."""
+        self.touched.add(env)
+        return self._conninfo(env)
+
+    def _conninfo(self, env: str) -> str:
         return self.server.role_conninfo(self.role, self.password, self.dbname(env))
 
     def url(self, env: str) -> str:
@@ -79,14 +102,21 @@ class Workspace:
         learner's own: grading, which must not trust the learner's session, uses its own connections."""
         return self.server.warm.connection(self.conninfo(env))
 
+    def observing(self, env: str) -> AbstractContextManager[psycopg.Connection]:
+        """A session as `reading` gives, for a caller that only reads (the panel's view of each
+        environment): the environment does not count as `touched`."""
+        return self.server.warm.connection(self._conninfo(env))
+
     def admin_conninfo(self, env: str) -> str:
         """Superuser (or admin) access to an environment: backups and operations only, never learner SQL."""
+        self.touched.add(env)
         return self.server.admin_conninfo(self.dbname(env))
 
     # -- environments ----------------------------------------------------------------------------
 
     def reset_env(self, env: str) -> None:
         """Empty an environment: drop and recreate its database (sessions on it are ended)."""
+        self.touched.add(env)
         dbname = self.dbname(env)
         with self.server.admin_connection() as conn:
             _drop_database(conn, dbname)
@@ -94,6 +124,7 @@ class Workspace:
 
     def create_env_from_template(self, env: str, template_db: str) -> None:
         """Replace an environment by a copy of `template_db` (exercise seed data), owned by this role."""
+        self.touched.add(env)
         dbname = self.dbname(env)
         with self.server.admin_connection() as conn:
             _drop_database(conn, dbname)
@@ -107,6 +138,7 @@ class Workspace:
         Sessions on the source are ended: PostgreSQL copies a database only while nobody is connected.
         The backup is owned by the admin, so the learner can neither connect to it nor drop it.
         """
+        self.touched.add(src_env)
         backup = names.backup_db_name(self.prefix, self.id, backup_name)
         with self.server.admin_connection() as conn:
             _drop_database(conn, backup)
@@ -120,6 +152,7 @@ class Workspace:
         """A throwaway copy of an environment owned by the workspace role, for the risk tracer: learner
         SQL run there keeps the role's rights and limits. Yields its conninfo (as the role); dropped on
         exit. Sessions on the source are ended, as for any copy."""
+        self.touched.add(src_env)
         scratch = names.backup_db_name(self.prefix, self.id, f"risk_{secrets.token_hex(4)}")
         with self.server.admin_connection() as conn:
             _create_database(
@@ -132,6 +165,7 @@ class Workspace:
                 _drop_database(conn, scratch)
 
     def restore_env(self, env: str, backup_name: str) -> None:
+        self.touched.add(env)
         backup = names.backup_db_name(self.prefix, self.id, backup_name)
         dbname = self.dbname(env)
         with self.server.admin_connection() as conn:
@@ -213,6 +247,27 @@ def drop_objects(server: Server, executor: Executor, prefix: str, workspace_id: 
     _run_all(executor, drop, dbs)
     with server.admin_connection() as conn:
         conn.execute(sql.SQL("DROP ROLE IF EXISTS {role}").format(role=sql.Identifier(role)))
+
+
+# The activity subquery is evaluated before the session counter is read (select-list order): a session
+# that is gone from pg_stat_activity has already flushed its count.
+ACTIVITY_OF = """
+SELECT d.datname, d.oid,
+       (SELECT count(*) FROM pg_stat_activity a
+        WHERE a.datid = d.oid AND a.application_name NOT IN (%s, %s)),
+       pg_stat_get_db_sessions(d.oid)
+FROM pg_database d WHERE left(d.datname, %s) = %s ORDER BY d.datname
+"""
+
+
+def activity_of(conn: psycopg.Connection, prefix: str, workspace_id: str) -> dict[str, Activity | None]:
+    """The workspace's databases (as `databases_of`) with their activity; None for each on a server
+    older than PostgreSQL 14 (no session counter there), whose callers then read every time."""
+    start = names.role_name(prefix, workspace_id) + "_"
+    if conn.info.server_version < 140000:
+        return dict.fromkeys(databases_of(conn, prefix, workspace_id))
+    rows = conn.execute(ACTIVITY_OF, (APPLICATION_NAME, LENT_NAME, len(start), start)).fetchall()
+    return {name: Activity(oid, int(sessions or 0), int(others)) for name, oid, others, sessions in rows}
 
 
 def databases_of(conn: psycopg.Connection, prefix: str, workspace_id: str) -> list[str]:

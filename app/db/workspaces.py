@@ -37,6 +37,9 @@ class SavedWorkspace(Base):
     sandbox_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # JSON: each environment's last reading by the panel and the database activity it was taken at
+    # (app.panel.readings); a cache, which may be dropped at any time.
+    env_readings: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     learner: Mapped[Learner] = relationship(back_populates="workspaces")
     migrations: Mapped[list[WorkspaceMigration]] = relationship(

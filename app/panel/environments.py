@@ -4,14 +4,14 @@ what each environment applied back into it, and read them for the panel's view."
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import psycopg
 from sqlalchemy.orm import Session
 
 from app.db.workspaces import ENVIRONMENTS, EnvMigration, SavedWorkspace
-from app.panel import store
+from app.panel import readings, store
 from app.panel.db_errors import learner_caused, unreadable
 from app.panel.drift import drift_lines
 from app.panel.rebuild import RebuildReport as RebuildReport
@@ -43,22 +43,28 @@ class EnvSnapshot:
     status: CommandResult | None = None  # `migrate status` against `history`, when read() was given one
     drift: list[str] | None = None  # what the schema has beyond its applied migrations (None: not known)
     error: str = ""  # the environment could not be read (SQL run there broke what the panel reads)
+    has_table: bool = True  # the database has a `_prisma_migrations` table
 
 
 def read(
-    sandbox: Workspace, history: list[Migration] | None = None, schemas: Sequence[str] = ("public",)
+    sandbox: Workspace,
+    history: list[Migration] | None = None,
+    schemas: Sequence[str] = ("public",),
+    skip: Collection[str] = (),
 ) -> dict[str, EnvSnapshot]:
     """Each environment's `_prisma_migrations` rows and tables with row counts, and with `history` its
-    `migrate status` and drift in `schemas` (the datasource's), one connection each."""
+    `migrate status` and drift in `schemas` (the datasource's), one connection each; but those in `skip`."""
     snapshots = {}
     for env in ENVIRONMENTS:
+        if env in skip:
+            continue
         try:
-            with sandbox.reading(env) as conn:
+            with sandbox.observing(env) as conn:
                 # A learner's row-level-security policy or a view in place of a table can make reading
                 # slow or fail: the panel then says so on that environment's card instead of failing.
                 conn.execute(READ_TIMEOUT)
                 records = read_records(conn)
-                snapshots[env] = EnvSnapshot(records or [], table_counts(conn))
+                snapshots[env] = EnvSnapshot(records or [], table_counts(conn), has_table=records is not None)
                 if history is not None:
                     snapshots[env].status = migrate_status(MemoryHistory(list(history)), conn, records)
                     snapshots[env].drift = _drift(conn, sandbox, history, snapshots[env].records, schemas)
@@ -76,25 +82,35 @@ def _drift(
     records: list[MigrationRecord],
     schemas: Sequence[str],
 ) -> list[str] | None:
-    """Drift against the migrations this database records as applied; not computed while one of them
-    failed half-way (its card already says so) or is unknown to the history."""
-    if any(r.finished_at is None and r.rolled_back_at is None for r in records):
+    """Drift against the migrations this database records as applied (see readings.applied_migrations)."""
+    migrations = readings.applied_migrations(history, records)
+    if migrations is None:
         return None
-    by_name = {m.name: m for m in history}
-    applied = [r.migration_name for r in records if r.finished_at is not None and r.rolled_back_at is None]
-    if any(name not in by_name for name in applied):
-        return None
-    migrations = [by_name[name] for name in sorted(set(applied))]
     return drift_lines(conn, lambda: sandbox.reading("shadow"), migrations, schemas)
 
 
 def sync(
     session: Session, workspace: SavedWorkspace, sandbox: Workspace, history: list[Migration] | None = None
 ) -> dict[str, EnvSnapshot]:
-    """Read every environment (with `history`, its status too) and mirror what it applied into the saved
-    state."""
-    snapshots = read(sandbox, history, datasource_schemas(workspace.schema_text))
+    """Read every environment (with `history`, its status too; reusing the saved reading of those that
+    cannot have changed, see app.panel.readings) and mirror what each applied into the saved state."""
+    schemas = datasource_schemas(workspace.schema_text)
+    if history is None:
+        snapshots = read(sandbox, None, schemas)
+        save(session, workspace, snapshots)
+        return snapshots
+    kept = readings.reusable(workspace, sandbox, history, schemas)
+    snapshots = read(sandbox, history, schemas, skip=kept)
     save(session, workspace, snapshots)
+    fresh = {
+        env: (s.records, s.has_table, s.tables, s.drift) for env, s in snapshots.items() if not s.error
+    }
+    readings.remember(
+        workspace, sandbox, fresh, [env for env, s in snapshots.items() if s.error], history, schemas
+    )
+    for env, (records, has_table, tables, drift) in kept.items():
+        status = readings.status_of(history, records, has_table)
+        snapshots[env] = EnvSnapshot(records, tables, status=status, drift=drift, has_table=has_table)
     return snapshots
 
 

@@ -1,0 +1,147 @@
+"""A view reuses an environment's last reading while nothing could have changed it (app.panel.readings),
+and reads it again whenever something could: the panel's own action on it, a session the learner opened
+with the card's DATABASE_URL (ended, or still open), a database replaced, and an action served by
+another worker process."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from panel_helpers import Panel, text
+
+from app.main import create_app
+from app.settings import Settings
+from sandbox import Workspace
+from sandbox.cluster import EmbeddedCluster
+from sandbox.config import SandboxSettings
+from sandbox.manager import SandboxManager
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The environments the views read from their databases, in order (a spy on the one way in)."""
+    seen: list[str] = []
+    real = Workspace.observing
+    monkeypatch.setattr(Workspace, "observing", lambda self, env: seen.append(env) or real(self, env))
+    return seen
+
+
+def rows(page, env: str) -> dict[str, str]:
+    cells = [[text(td) for td in tr.select("td")] for tr in page.select(f"#env-{env} table.tables tbody tr")]
+    return {name: count for name, count in cells}
+
+
+def view(panel: Panel):
+    """The panel fragment, as a refresh of the page loads it."""
+    return Panel._ok(panel.get())
+
+
+def url(page, env: str) -> str:
+    return text(page.select_one(f"#env-{env} .env-url code"))
+
+
+def test_a_view_reads_only_what_the_action_could_have_changed(panel: Panel, reads: list[str]) -> None:
+    view(panel)  # the readings of the first view's (new) workspace are saved now
+    reads.clear()
+    view(panel)
+    assert reads == []
+    page = panel.sql("INSERT INTO \"User\" (email) VALUES ('a@example.com')", env="staging")
+    assert reads == ["staging"]
+    assert rows(page, "staging")["User"] == str(int(rows(page, "prod")["User"]) + 1)
+    reads.clear()
+    page = panel.deploy("prod")
+    assert reads == ["prod"]
+    again = view(panel)  # what was reused is what was read
+    assert rows(again, "staging") == rows(page, "staging")
+    assert [text(card) for card in again.select(".env-card h4")] == [
+        text(card) for card in page.select(".env-card h4")
+    ]
+
+
+def test_a_change_through_the_learners_own_session_shows_at_the_next_view(panel: Panel) -> None:
+    page = view(panel)
+    view(panel)
+    with psycopg.connect(url(page, "prod"), autocommit=True) as conn:
+        conn.execute('ALTER TABLE "User" ADD COLUMN hotfix TEXT')
+        conn.execute("INSERT INTO \"User\" (email) VALUES ('psql@example.com')")
+    after = view(panel)
+    assert [text(li) for li in after.select("#env-prod .drift li")] == ["+ column hotfix on User"]
+    assert rows(after, "prod")["User"] == str(int(rows(page, "prod")["User"]) + 1)
+    assert after.select_one("#env-staging .drift") is None
+
+
+def test_a_database_is_read_at_every_view_while_another_session_is_on_it(
+    panel: Panel, reads: list[str]
+) -> None:
+    page = view(panel)
+    before = int(rows(page, "staging")["User"])
+    with psycopg.connect(url(page, "staging"), autocommit=True) as conn:
+        for added in (1, 2):
+            conn.execute("INSERT INTO \"User\" (email) VALUES (%s)", (f"open{added}@example.com",))
+            reads.clear()
+            now = view(panel)
+            assert "staging" in reads and "dev" not in reads
+            assert rows(now, "staging")["User"] == str(before + added)
+    reads.clear()
+    view(panel)  # the session ended: read once more (it was counted), then reused
+    assert reads == ["staging"]
+    reads.clear()
+    view(panel)
+    assert reads == []
+
+
+def test_a_replaced_database_is_read_again(panel: Panel, sandboxes: SandboxManager, reads: list[str]) -> None:
+    prod = url(view(panel), "prod").rsplit("/", 1)[-1]
+    handle = next(
+        found
+        for info in sandboxes.list_workspaces()
+        if (found := sandboxes.open_workspace(info.id)) is not None and found.dbname("prod") == prod
+    )
+    view(panel)
+    reads.clear()
+    handle.reset_env("prod")  # as an operator's reset would: the same name, a new database
+    page = view(panel)
+    assert reads == ["prod"]
+    assert rows(page, "prod") == {} and rows(page, "staging") != {}
+
+
+@pytest.fixture
+def two_workers(
+    pg_cluster: EmbeddedCluster, tmp_path: Path, repo_root: Path, state_database_url: str
+) -> Iterator[tuple[TestClient, TestClient]]:
+    """Two apps as two worker processes are: the same state database and secret, and each its own
+    sandbox manager (its own kept sessions) over the same cluster."""
+    settings = Settings(
+        lessons_dir=repo_root / "lessons", data_dir=tmp_path / "data", assets="local",
+        database_url=state_database_url,
+    )
+    secret = secrets.token_urlsafe(32)  # as workers share the data folder's
+    sandbox_settings = SandboxSettings(pool_size=0, sandbox_prefix="tworkers")
+    managers = [SandboxManager.over_cluster(pg_cluster, sandbox_settings, secret) for _ in range(2)]
+    for manager in managers:
+        manager.start(background=False)
+    try:
+        with ExitStack() as stack:
+            one, two = (stack.enter_context(TestClient(create_app(settings, sandboxes=m))) for m in managers)
+            yield one, two
+    finally:
+        for manager in managers:
+            manager.stop()
+
+
+def test_what_one_worker_did_shows_in_the_other_workers_view(two_workers) -> None:
+    one, two = two_workers
+    panel = Panel(one)
+    two.cookies.update(one.cookies)
+    other = Panel(two)
+    assert url(view(other), "prod") == url(view(panel), "prod")  # the same learner's workspace
+    view(other)  # the second worker's views reuse readings from now on
+    panel.sql('ALTER TABLE "User" ADD COLUMN hotfix TEXT', env="prod")  # on the first worker's kept session
+    seen = view(other)
+    assert [text(li) for li in seen.select("#env-prod .drift li")] == ["+ column hotfix on User"]
