@@ -28,7 +28,7 @@ from sandbox.providers import Provider, QuotaExceeded, SandboxError, SandboxFull
 from sandbox.providers.server import ServerProvider, server_key
 from sandbox.reaper import Reaper
 from sandbox.registry import MemoryRegistry, PgRegistry, Registry, WorkspaceInfo
-from sandbox.workspace import RoleLimits, Workspace, activity_of, create_objects, drop_objects
+from sandbox.workspace import Activity, RoleLimits, Workspace, activity_of, create_objects, drop_objects
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +221,9 @@ class SandboxManager:
                 if server is not None:
                     workspace = self._handle(info.id, server)
                     workspace.prepared = start
+                    if start:  # what the preparation left is known: say what happened to it since
+                        with server.admin_connection() as conn:
+                            _with_activity(workspace, activity_of(conn, self.prefix, info.id))
                     return workspace
                 self.registry.remove(info.id)
             self.pool.taken()
@@ -351,11 +354,7 @@ class SandboxManager:
                 except (psycopg.OperationalError, SandboxError) as exc:
                     raise self._server_down(workspace_id, server) from exc
                 if all(names.db_name(self.prefix, workspace_id, env) in present for env in names.ENVS):
-                    handle = self._handle(workspace_id, server)
-                    for env in names.ENVS:
-                        if (activity := present[handle.dbname(env)]) is not None:
-                            handle.activity[env] = activity
-                    return handle, False
+                    return _with_activity(self._handle(workspace_id, server), present), False
             self._drop_unlocked(workspace_id)
             return self._build_unlocked(workspace_id, "active"), True
 
@@ -690,3 +689,10 @@ def load_or_create_secret(data_dir: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(secret + "\n")
     return secret
+
+
+def _with_activity(workspace: Workspace, found: dict[str, Activity | None]) -> Workspace:
+    for env in names.ENVS:
+        if (activity := found.get(workspace.dbname(env))) is not None:
+            workspace.activity[env] = activity
+    return workspace

@@ -111,7 +111,7 @@ def drift_lines(
     """What differs in `schemas` (the datasource's), one short line each ([] when nothing does); None
     when the replay fails."""
     key = _key(applied, schemas)
-    fingerprint, database = _fingerprint(conn)
+    fingerprint, database = fingerprint_of(conn)
     with _CACHE_LOCK:
         seen = _SEEN.get(database)
         if seen is not None and seen[:2] == (fingerprint, key):
@@ -127,7 +127,15 @@ def remember_in_sync(
 ) -> None:
     """This database was just built from empty by exactly `applied` (a new workspace's start): until its
     schema changes, it has no drift, and the first view need not replay and introspect to find so."""
-    fingerprint, database = _fingerprint(conn)
+    remember_fingerprint_in_sync(fingerprint_of(conn), applied, schemas)
+
+
+def remember_fingerprint_in_sync(
+    found: tuple[str, str], applied: Sequence[Migration], schemas: Sequence[str] = ("public",)
+) -> None:
+    """As `remember_in_sync`, with the database's fingerprint as `fingerprint_of` read it earlier (the
+    warm pool's, when it prepared the workspace)."""
+    fingerprint, database = found
     _remember(database, fingerprint, _key(applied, schemas), [])
 
 
@@ -135,7 +143,8 @@ def _key(applied: Sequence[Migration], schemas: Sequence[str]) -> tuple[object, 
     return (*((m.name, m.checksum) for m in applied), tuple(schemas))
 
 
-def _fingerprint(conn: psycopg.Connection) -> tuple[str, str]:
+def fingerprint_of(conn: psycopg.Connection) -> tuple[str, str]:
+    """The database's FINGERPRINT, and the database it is of (as the cache of answers knows it)."""
     row = conn.execute(FINGERPRINT).fetchone()
     return (row[0] if row else ""), f"{conn.info.host}:{conn.info.port}/{conn.info.dbname}"
 

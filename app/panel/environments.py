@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 from app.db.workspaces import ENVIRONMENTS, EnvMigration, SavedWorkspace
 from app.panel import readings, store
 from app.panel.db_errors import learner_caused, unreadable
-from app.panel.drift import drift_lines
+from app.panel.drift import drift_lines, remember_fingerprint_in_sync
 from app.panel.rebuild import RebuildReport as RebuildReport
 from app.panel.rebuild import StartSource as StartSource
 from app.panel.rebuild import StartTemplate as StartTemplate
 from app.panel.rebuild import rebuild as rebuild
 from app.panel.sql_console import table_counts
+from app.panel.starter import PreparedEnv
 from app.panel.views import EnvCard, MigrationRow, MigrationState, TableCount
 from sandbox import Workspace
 from sandbox.migrate import (
@@ -112,6 +113,28 @@ def sync(
         status = readings.status_of(history, records, has_table)
         snapshots[env] = EnvSnapshot(records, tables, status=status, drift=drift, has_table=has_table)
     return snapshots
+
+
+def adopt_prepared(
+    session: Session,
+    workspace: SavedWorkspace,
+    sandbox: Workspace,
+    history: list[Migration],
+    prepared: dict[str, PreparedEnv],
+) -> bool:
+    """Take what the warm pool read of each environment right after preparing it as this workspace's
+    reading (app.panel.readings), when nothing happened to the databases since (their activity says
+    so): a first visit then opens no session on them. False when that cannot be vouched for."""
+    if any((a := sandbox.activity.get(env)) is None or a.others for env in ENVIRONMENTS):
+        return False
+    snapshots = {env: EnvSnapshot(p.records, p.tables, drift=[]) for env, p in prepared.items()}
+    save(session, workspace, snapshots)
+    schemas = datasource_schemas(workspace.schema_text)
+    fresh = {env: (s.records, s.has_table, s.tables, s.drift) for env, s in snapshots.items()}
+    readings.remember(workspace, sandbox, fresh, [], history, schemas)
+    for found in prepared.values():  # built from empty by `history`: no drift until it changes
+        remember_fingerprint_in_sync(found.fingerprint, history, schemas)
+    return True
 
 
 def save(session: Session, workspace: SavedWorkspace, snapshots: dict[str, EnvSnapshot]) -> None:

@@ -31,6 +31,7 @@ from app.panel.starter import (
     STARTER_SCHEMA,
     StartFailed,
     apply_start,
+    prepared_envs,
     prepared_migration,
 )
 from app.panel.views import MigrationOutcome, PanelView, SqlError, SqlOutcome, TerminalOutcome
@@ -170,13 +171,19 @@ class PanelService:
 
     def _start(self, active: Active) -> None:
         """A new workspace: the starter schema migrated in every environment, with a few rows. Done by
-        the warm pool before the learner came (`Workspace.prepared`), else now, on the kept sessions
+        the warm pool before the learner came (`Workspace.prepared`, which also says what each
+        environment then held: the first view reads no database), else now, on the kept sessions
         (sandbox.warm) that the first view reads through next: a class arriving at once otherwise opened
         ten new PostgreSQL backends per first visit."""
         sandbox = active.sandbox
         prepared = prepared_migration(sandbox.prepared)
         if prepared is not None and active.row.schema_text == STARTER_SCHEMA:
             active.history.add(prepared)  # saved: the pool applied it everywhere
+            envs = prepared_envs(sandbox.prepared)
+            if envs is not None:
+                row, history = active.row, active.history.list()
+                if environments.adopt_prepared(active.session, row, sandbox, history, envs):
+                    return
         else:
             try:
                 apply_start(active.history, active.row.schema_text, sandbox.reading)

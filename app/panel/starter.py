@@ -3,15 +3,29 @@ the first change a learner makes is an ALTER TABLE on a table that holds data (a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
 
 import psycopg
 
+from app.panel.drift import fingerprint_of
+from app.panel.sql_console import table_counts
+from app.panel.views import TableCount
 from app.pg_errors import reason
-from sandbox import Workspace
-from sandbox.migrate import HistoryStore, MemoryHistory, Migration, migrate_deploy, migrate_dev
+from sandbox import ENVIRONMENTS, Workspace
+from sandbox.migrate import (
+    HistoryStore,
+    MemoryHistory,
+    Migration,
+    MigrationRecord,
+    migrate_deploy,
+    migrate_dev,
+    read_records,
+)
 
 STARTER_SCHEMA = """\
 // schema.prisma: edit the models, then press Create migration.
@@ -84,9 +98,19 @@ def _starter_rows(conn: psycopg.Connection) -> None:
         raise StartFailed(failed)
 
 
+@dataclass
+class PreparedEnv:
+    """An environment as the warm pool left it: its migrations table, tables and drift fingerprint."""
+
+    records: list[MigrationRecord]
+    tables: list[TableCount]
+    fingerprint: tuple[str, str]  # drift.fingerprint_of
+
+
 def prepare_start(workspace: Workspace) -> str:
     """For the warm pool (SandboxManager.prepare_pooled): the start done before anyone asks, on sessions
-    of its own; the label says which migration it applied, for `prepared_migration`."""
+    of its own; the label says which migration it applied and what each environment then held, for
+    `prepared_migration` and `prepared_envs` (a first visit then reads no database)."""
     history = MemoryHistory([])
 
     def session(env: str) -> psycopg.Connection:
@@ -94,7 +118,15 @@ def prepare_start(workspace: Workspace) -> str:
 
     apply_start(history, STARTER_SCHEMA, session)
     (migration,) = history.list()
-    return json.dumps({"starter": migration.name, "sql": migration.sql})
+    envs = {}
+    for env in ENVIRONMENTS:
+        with session(env) as conn:
+            envs[env] = {
+                "records": [_record_json(r) for r in read_records(conn) or []],
+                "tables": [[t.name, t.rows] for t in table_counts(conn)],
+                "fingerprint": list(fingerprint_of(conn)),
+            }
+    return json.dumps({"starter": migration.name, "sql": migration.sql, "envs": envs})
 
 
 def prepared_migration(label: str) -> Migration | None:
@@ -108,3 +140,36 @@ def prepared_migration(label: str) -> Migration | None:
     if not (isinstance(name, str) and isinstance(sql, str) and name.endswith(f"_{STARTER_MIGRATION}")):
         return None
     return Migration(name, sql)
+
+
+def prepared_envs(label: str) -> dict[str, PreparedEnv] | None:
+    """What each environment held when the pool prepared it; None when the label does not say (then
+    the first view reads the databases)."""
+    try:
+        envs = json.loads(label)["envs"]
+        found = {
+            env: PreparedEnv(
+                [_record_of(r) for r in envs[env]["records"]],
+                [TableCount(str(name), int(rows)) for name, rows in envs[env]["tables"]],
+                (str(envs[env]["fingerprint"][0]), str(envs[env]["fingerprint"][1])),
+            )
+            for env in ENVIRONMENTS
+        }
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None
+    return found
+
+
+def _record_json(record: MigrationRecord) -> dict[str, object]:
+    found = dataclasses.asdict(record)
+    for field in ("started_at", "finished_at", "rolled_back_at"):
+        if found[field] is not None:
+            found[field] = found[field].isoformat()
+    return found
+
+
+def _record_of(found: dict) -> MigrationRecord:
+    for field in ("started_at", "finished_at", "rolled_back_at"):
+        if found[field] is not None:
+            found[field] = datetime.fromisoformat(found[field])
+    return MigrationRecord(**found)
