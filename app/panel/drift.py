@@ -107,19 +107,24 @@ def drift_lines(
     shadow: Session,
     applied: Sequence[Migration],
     schemas: Sequence[str] = ("public",),
-) -> list[str] | None:
-    """What differs in `schemas` (the datasource's), one short line each ([] when nothing does); None
-    when the replay fails."""
+    known: tuple[str, list[str] | None] | None = None,
+) -> tuple[str, list[str] | None]:
+    """The database's fingerprint, and what differs in `schemas` (the datasource's), one short line each
+    ([] when nothing does; None when the replay fails). `known`: a fingerprint and the lines found for it
+    with the same `applied` and `schemas` (by another process: a saved reading), taken when it matches."""
     key = _key(applied, schemas)
     fingerprint, database = fingerprint_of(conn)
+    if known is not None and known[0] == fingerprint:
+        _remember(database, fingerprint, key, known[1])
+        return fingerprint, list(known[1]) if known[1] is not None else None
     with _CACHE_LOCK:
         seen = _SEEN.get(database)
         if seen is not None and seen[:2] == (fingerprint, key):
             _SEEN.move_to_end(database)
-            return list(seen[2]) if seen[2] is not None else None
+            return fingerprint, list(seen[2]) if seen[2] is not None else None
     lines = _compute(conn, shadow, applied, schemas)
     _remember(database, fingerprint, key, lines)
-    return lines
+    return fingerprint, lines
 
 
 def remember_in_sync(

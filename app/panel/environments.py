@@ -4,7 +4,7 @@ what each environment applied back into it, and read them for the panel's view."
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -45,6 +45,10 @@ class EnvSnapshot:
     drift: list[str] | None = None  # what the schema has beyond its applied migrations (None: not known)
     error: str = ""  # the environment could not be read (SQL run there broke what the panel reads)
     has_table: bool = True  # the database has a `_prisma_migrations` table
+    fingerprint: str = ""  # the schema's, when drift was computed
+
+    def reading(self) -> readings.Reading:
+        return readings.Reading(self.records, self.has_table, self.tables, self.drift, self.fingerprint)
 
 
 def read(
@@ -52,9 +56,11 @@ def read(
     history: list[Migration] | None = None,
     schemas: Sequence[str] = ("public",),
     skip: Collection[str] = (),
+    known: Mapping[str, tuple[str, str, list[str] | None]] | None = None,
 ) -> dict[str, EnvSnapshot]:
     """Each environment's `_prisma_migrations` rows and tables with row counts, and with `history` its
-    `migrate status` and drift in `schemas` (the datasource's), one connection each; but those in `skip`."""
+    `migrate status` and drift in `schemas` (the datasource's), one connection each; but those in `skip`.
+    `known`: drift found earlier, by env (readings.known_drift)."""
     snapshots = {}
     for env in ENVIRONMENTS:
         if env in skip:
@@ -65,10 +71,14 @@ def read(
                 # slow or fail: the panel then says so on that environment's card instead of failing.
                 conn.execute(READ_TIMEOUT)
                 records = read_records(conn)
-                snapshots[env] = EnvSnapshot(records or [], table_counts(conn), has_table=records is not None)
+                snapshot = EnvSnapshot(records or [], table_counts(conn), has_table=records is not None)
+                snapshots[env] = snapshot
                 if history is not None:
-                    snapshots[env].status = migrate_status(MemoryHistory(list(history)), conn, records)
-                    snapshots[env].drift = _drift(conn, sandbox, history, snapshots[env].records, schemas)
+                    snapshot.status = migrate_status(MemoryHistory(list(history)), conn, records)
+                    found = (known or {}).get(env)
+                    snapshot.fingerprint, snapshot.drift = _drift(
+                        conn, sandbox, history, snapshot.records, schemas, found
+                    )
         except psycopg.Error as exc:
             if not learner_caused(exc):
                 raise
@@ -82,12 +92,16 @@ def _drift(
     history: list[Migration],
     records: list[MigrationRecord],
     schemas: Sequence[str],
-) -> list[str] | None:
-    """Drift against the migrations this database records as applied (see readings.applied_migrations)."""
+    known: tuple[str, str, list[str] | None] | None,
+) -> tuple[str, list[str] | None]:
+    """The fingerprint and drift against the migrations this database records as applied (see
+    readings.applied_migrations): none while that is not known."""
     migrations = readings.applied_migrations(history, records)
     if migrations is None:
-        return None
-    return drift_lines(conn, lambda: sandbox.reading("shadow"), migrations, schemas)
+        return "", None
+    same = known if known is not None and known[0] == readings.drift_key(history, records, schemas) else None
+    found = (same[1], same[2]) if same is not None else None
+    return drift_lines(conn, lambda: sandbox.reading("shadow"), migrations, schemas, found)
 
 
 def sync(
@@ -101,17 +115,18 @@ def sync(
         save(session, workspace, snapshots)
         return snapshots
     kept = readings.reusable(workspace, sandbox, history, schemas)
-    snapshots = read(sandbox, history, schemas, skip=kept)
+    snapshots = read(sandbox, history, schemas, skip=kept, known=readings.known_drift(workspace))
     save(session, workspace, snapshots)
-    fresh = {
-        env: (s.records, s.has_table, s.tables, s.drift) for env, s in snapshots.items() if not s.error
-    }
+    fresh = {env: s.reading() for env, s in snapshots.items() if not s.error}
     readings.remember(
         workspace, sandbox, fresh, [env for env, s in snapshots.items() if s.error], history, schemas
     )
-    for env, (records, has_table, tables, drift) in kept.items():
-        status = readings.status_of(history, records, has_table)
-        snapshots[env] = EnvSnapshot(records, tables, status=status, drift=drift, has_table=has_table)
+    for env, reading in kept.items():
+        status = readings.status_of(history, reading.records, reading.has_table)
+        snapshots[env] = EnvSnapshot(
+            reading.records, reading.tables, status=status, drift=reading.drift, has_table=reading.has_table,
+            fingerprint=reading.fingerprint,
+        )
     return snapshots
 
 
@@ -127,10 +142,13 @@ def adopt_prepared(
     so): a first visit then opens no session on them. False when that cannot be vouched for."""
     if any((a := sandbox.activity.get(env)) is None or a.others for env in ENVIRONMENTS):
         return False
-    snapshots = {env: EnvSnapshot(p.records, p.tables, drift=[]) for env, p in prepared.items()}
+    snapshots = {
+        env: EnvSnapshot(p.records, p.tables, drift=[], fingerprint=p.fingerprint[0])
+        for env, p in prepared.items()
+    }
     save(session, workspace, snapshots)
     schemas = datasource_schemas(workspace.schema_text)
-    fresh = {env: (s.records, s.has_table, s.tables, s.drift) for env, s in snapshots.items()}
+    fresh = {env: s.reading() for env, s in snapshots.items()}
     readings.remember(workspace, sandbox, fresh, [], history, schemas)
     for found in prepared.values():  # built from empty by `history`: no drift until it changes
         remember_fingerprint_in_sync(found.fingerprint, history, schemas)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from app.db.workspaces import ENVIRONMENTS, EnvMigration, SavedWorkspace
@@ -27,6 +28,17 @@ from app.panel import store
 from app.panel.views import TableCount
 from sandbox import Workspace
 from sandbox.migrate import CommandResult, MemoryHistory, Migration, MigrationRecord, migrate_status
+
+
+@dataclass
+class Reading:
+    """What the view shows of an environment, as read from its database."""
+
+    records: list[MigrationRecord]
+    has_table: bool  # the database has a `_prisma_migrations` table
+    tables: list[TableCount]
+    drift: list[str] | None
+    fingerprint: str = ""  # drift.drift_lines's, for the drift found with it ('' when not computed)
 
 
 def applied_migrations(
@@ -53,14 +65,14 @@ def drift_key(
 
 def reusable(
     workspace: SavedWorkspace, sandbox: Workspace, history: list[Migration], schemas: Sequence[str]
-) -> dict[str, tuple[list[MigrationRecord], bool, list[TableCount], list[str] | None]]:
-    """The environments whose saved reading still holds: their records (from the saved state, which
-    mirrors the reading), whether the migrations table exists, tables and drift."""
+) -> dict[str, Reading]:
+    """The environments whose saved reading still holds (their records from the saved state, which
+    mirrors the reading)."""
     saved = _load(workspace)
     found = {}
     for env in ENVIRONMENTS:
         entry, activity = saved.get(env), sandbox.activity.get(env)
-        if entry is None or activity is None or activity.others or env in sandbox.touched:
+        if not isinstance(entry, dict) or activity is None or activity.others or env in sandbox.touched:
             continue
         if entry.get("database") != [activity.oid, activity.sessions]:
             continue
@@ -70,9 +82,24 @@ def reusable(
         records = [_record(row) for row in rows]
         if entry.get("drift_key") != drift_key(history, records, schemas):
             continue
-        tables = [TableCount(name, rows) for name, rows in entry["tables"]]
-        found[env] = (records, bool(entry["has_table"]), tables, entry["drift"])
+        try:
+            tables = [TableCount(str(name), int(rows)) for name, rows in entry["tables"]]
+            found[env] = Reading(
+                records, bool(entry["has_table"]), tables, entry["drift"], str(entry.get("fingerprint", ""))
+            )
+        except (KeyError, TypeError, ValueError):  # written by another version: read again
+            continue
     return found
+
+
+def known_drift(workspace: SavedWorkspace) -> dict[str, tuple[str, str, list[str] | None]]:
+    """Each saved reading's drift key, fingerprint and drift, valid or not: a database read again whose
+    fingerprint and key are still those has that drift (found by whichever worker read it)."""
+    return {
+        env: (str(entry.get("drift_key")), str(entry["fingerprint"]), entry.get("drift"))
+        for env, entry in _load(workspace).items()
+        if isinstance(entry, dict) and entry.get("fingerprint")
+    }
 
 
 def status_of(history: list[Migration], records: list[MigrationRecord], has_table: bool) -> CommandResult:
@@ -83,7 +110,7 @@ def status_of(history: list[Migration], records: list[MigrationRecord], has_tabl
 def remember(
     workspace: SavedWorkspace,
     sandbox: Workspace,
-    fresh: dict[str, tuple[list[MigrationRecord], bool, list[TableCount], list[str] | None]],
+    fresh: dict[str, Reading],
     unreadable: Sequence[str],
     history: list[Migration],
     schemas: Sequence[str],
@@ -91,17 +118,18 @@ def remember(
     """Save the readings just taken, each with the activity seen when the action began; forget those
     that cannot be vouched for (no activity known, another session on the database, unreadable)."""
     saved = _load(workspace)
-    for env, (records, has_table, tables, drift) in fresh.items():
+    for env, reading in fresh.items():
         activity = sandbox.activity.get(env)
         if activity is None or activity.others:
             saved.pop(env, None)
             continue
         saved[env] = {
             "database": [activity.oid, activity.sessions],
-            "has_table": has_table,
-            "tables": [[t.name, t.rows] for t in tables],
-            "drift": drift,
-            "drift_key": drift_key(history, records, schemas),
+            "has_table": reading.has_table,
+            "tables": [[t.name, t.rows] for t in reading.tables],
+            "drift": reading.drift,
+            "drift_key": drift_key(history, reading.records, schemas),
+            "fingerprint": reading.fingerprint,
         }
     for env in unreadable:
         saved.pop(env, None)

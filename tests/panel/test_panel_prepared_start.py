@@ -82,4 +82,5 @@ def test_a_first_visit_on_a_prepared_workspace_reads_none_of_its_databases(
             conn.execute('ALTER TABLE "User" ADD COLUMN hotfix TEXT')
         after = Panel._ok(panel.get())
         assert [text(li) for li in after.select("#env-prod .drift li")] == ["+ column hotfix on User"]
-        assert sessions == ["prod", "shadow"]  # prod read again, its drift found by a replay on the shadow
+        # prod read again; its drift found by a replay on the shadow unless this process has that replay
+        assert sessions in (["prod"], ["prod", "shadow"])

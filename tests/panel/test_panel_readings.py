@@ -145,3 +145,25 @@ def test_what_one_worker_did_shows_in_the_other_workers_view(two_workers) -> Non
     panel.sql('ALTER TABLE "User" ADD COLUMN hotfix TEXT', env="prod")  # on the first worker's kept session
     seen = view(other)
     assert [text(li) for li in seen.select("#env-prod .drift li")] == ["+ column hotfix on User"]
+
+
+def test_drift_found_by_one_worker_is_not_searched_again_by_the_other(two_workers, monkeypatch) -> None:
+    from app.panel import drift
+
+    one, two = two_workers
+    panel = Panel(one)
+    two.cookies.update(one.cookies)
+    other = Panel(two)
+    panel.sql('ALTER TABLE "User" ADD COLUMN hotfix TEXT', env="prod")  # drift found by the first worker
+    drift._SEEN.clear()  # what the second worker's process would know of it: nothing
+    computed = []
+    real = drift._compute
+    monkeypatch.setattr(drift, "_compute", lambda *args: computed.append(args) or real(*args))
+    page = other.sql("SELECT 1", env="prod")  # prod read again (the console touched it), schema unchanged
+    assert [text(li) for li in page.select("#env-prod .drift li")] == ["+ column hotfix on User"]
+    assert computed == []
+    changed = other.sql('ALTER TABLE "User" ADD COLUMN second TEXT', env="prod")
+    assert len(computed) == 1
+    assert [text(li) for li in changed.select("#env-prod .drift li")] == [
+        "+ column hotfix on User", "+ column second on User",
+    ]
