@@ -32,15 +32,19 @@ def prepared_pool(pg_cluster: EmbeddedCluster) -> Iterator[SandboxManager]:
     manager.stop()
 
 
-def test_a_first_visit_on_a_prepared_workspace_shows_the_starter_everywhere_without_migrating(
-    prepared_pool: SandboxManager, tmp_path: Path, repo_root: Path, state_database_url: str, monkeypatch
-) -> None:
-    started = []
-    monkeypatch.setattr(service, "apply_start", lambda *args: started.append(args))
-    settings = Settings(
+@pytest.fixture
+def settings(tmp_path: Path, repo_root: Path, state_database_url: str) -> Settings:
+    return Settings(
         lessons_dir=repo_root / "lessons", data_dir=tmp_path / "data", assets="local",
         database_url=state_database_url,
     )  # fmt: skip
+
+
+def test_a_first_visit_on_a_prepared_workspace_shows_the_starter_everywhere_without_migrating(
+    prepared_pool: SandboxManager, settings: Settings, monkeypatch
+) -> None:
+    started = []
+    monkeypatch.setattr(service, "apply_start", lambda *args: started.append(args))
     with TestClient(create_app(settings, sandboxes=prepared_pool)) as client:
         panel = Panel(client)
         page = panel.first_page
@@ -56,7 +60,7 @@ def test_a_first_visit_on_a_prepared_workspace_shows_the_starter_everywhere_with
 
 
 def test_a_first_visit_on_a_prepared_workspace_reads_none_of_its_databases(
-    prepared_pool: SandboxManager, tmp_path: Path, repo_root: Path, state_database_url: str, monkeypatch
+    prepared_pool: SandboxManager, settings: Settings, monkeypatch
 ) -> None:
     """The pool's label says what each environment held once prepared: the first view shows that (no
     session opened on the databases), and what happens to them afterwards shows as ever."""
@@ -65,10 +69,6 @@ def test_a_first_visit_on_a_prepared_workspace_reads_none_of_its_databases(
         real = getattr(Workspace, way)
         spy = lambda self, env, real=real: sessions.append(env) or real(self, env)  # noqa: E731
         monkeypatch.setattr(Workspace, way, spy)
-    settings = Settings(
-        lessons_dir=repo_root / "lessons", data_dir=tmp_path / "data", assets="local",
-        database_url=state_database_url,
-    )  # fmt: skip
     with TestClient(create_app(settings, sandboxes=prepared_pool)) as client:
         panel = Panel(client)
         assert sessions == []
