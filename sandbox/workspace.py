@@ -37,6 +37,9 @@ class Activity:
     oid: int
     sessions: int
     others: int
+    # Since when `sessions` counts: the server's start and the database's last statistics reset (either
+    # starts the count again, which could climb back to a value seen before).
+    counted_since: str = ""
 
 
 @dataclass(frozen=True)
@@ -255,7 +258,8 @@ ACTIVITY_OF = """
 SELECT d.datname, d.oid,
        (SELECT count(*) FROM pg_stat_activity a
         WHERE a.datid = d.oid AND a.application_name NOT IN (%s, %s)),
-       pg_stat_get_db_sessions(d.oid)
+       pg_stat_get_db_sessions(d.oid),
+       pg_postmaster_start_time()::text || ' ' || coalesce(pg_stat_get_db_stat_reset_time(d.oid)::text, '')
 FROM pg_database d WHERE left(d.datname, %s) = %s ORDER BY d.datname
 """
 
@@ -267,7 +271,10 @@ def activity_of(conn: psycopg.Connection, prefix: str, workspace_id: str) -> dic
     if conn.info.server_version < 140000:
         return dict.fromkeys(databases_of(conn, prefix, workspace_id))
     rows = conn.execute(ACTIVITY_OF, (APPLICATION_NAME, LENT_NAME, len(start), start)).fetchall()
-    return {name: Activity(oid, int(sessions or 0), int(others)) for name, oid, others, sessions in rows}
+    return {
+        name: Activity(oid, int(sessions or 0), int(others), since)
+        for name, oid, others, sessions, since in rows
+    }
 
 
 def databases_of(conn: psycopg.Connection, prefix: str, workspace_id: str) -> list[str]:

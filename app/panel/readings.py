@@ -6,8 +6,9 @@ none. A reading (saved with the workspace, so every worker shares it) is reused 
 - the action did not touch the environment (`Workspace.touched`: the platform's kept sessions are the
   one way in that the database's own activity does not show, and every action goes through the handle),
 - the database is the same one (its oid), no session was opened on it since the reading (its session
-  counter: a learner's psql, a grading run, live traffic, a command's own connection), and no session but
-  the platform's kept ones is on it now (`sandbox.Activity`),
+  counter, counting since the same server start and statistics reset: a learner's psql, a grading run,
+  live traffic, a command's own connection), and no session but the platform's kept ones is on it now
+  (`sandbox.Activity`),
 - and the migrations it records, with the files of the same names, are those the drift was found for.
 Otherwise the environment is read again, and the reading saved with the activity seen when the action
 began: the reading is taken after that, so whatever happens later shows as activity at the next action.
@@ -26,7 +27,7 @@ from typing import Any
 from app.db.workspaces import ENVIRONMENTS, EnvMigration, SavedWorkspace
 from app.panel import store
 from app.panel.views import TableCount
-from sandbox import Workspace
+from sandbox import Activity, Workspace
 from sandbox.migrate import CommandResult, MemoryHistory, Migration, MigrationRecord, migrate_status
 
 
@@ -74,7 +75,7 @@ def reusable(
         entry, activity = saved.get(env), sandbox.activity.get(env)
         if not isinstance(entry, dict) or activity is None or activity.others or env in sandbox.touched:
             continue
-        if entry.get("database") != [activity.oid, activity.sessions]:
+        if entry.get("database") != _token(activity):
             continue
         rows = store.records_of(workspace, env)
         if any(row.started_at is None for row in rows):  # not a mirror of a reading
@@ -124,7 +125,7 @@ def remember(
             saved.pop(env, None)
             continue
         saved[env] = {
-            "database": [activity.oid, activity.sessions],
+            "database": _token(activity),
             "has_table": reading.has_table,
             "tables": [[t.name, t.rows] for t in reading.tables],
             "drift": reading.drift,
@@ -136,6 +137,10 @@ def remember(
     text = json.dumps(saved, sort_keys=True) if saved else None
     if text != workspace.env_readings:
         workspace.env_readings = text
+
+
+def _token(activity: Activity) -> list[object]:
+    return [activity.oid, activity.sessions, activity.counted_since]
 
 
 def _load(workspace: SavedWorkspace) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from sandbox import Workspace
 from sandbox.cluster import EmbeddedCluster
 from sandbox.config import SandboxSettings
 from sandbox.manager import SandboxManager
+from sandbox.workspace import activity_of
 
 
 @pytest.fixture
@@ -167,3 +168,38 @@ def test_drift_found_by_one_worker_is_not_searched_again_by_the_other(two_worker
     assert [text(li) for li in changed.select("#env-prod .drift li")] == [
         "+ column hotfix on User", "+ column second on User",
     ]
+
+
+def test_a_session_count_started_again_is_not_taken_for_the_same(
+    panel: Panel, sandboxes: SandboxManager, pg_cluster: EmbeddedCluster, reads: list[str]
+) -> None:
+    """Statistics reset (or a server restart) start the session counter from zero: sessions opened after
+    that can bring it back to the value a reading was saved at, and must not pass for no session."""
+    page = view(panel)
+    prod = url(page, "prod").rsplit("/", 1)[-1]
+    handle = next(
+        found
+        for info in sandboxes.list_workspaces()
+        if (found := sandboxes.open_workspace(info.id)) is not None and found.dbname("prod") == prod
+    )
+    view(panel)
+    reads.clear()
+    view(panel)
+    assert reads == []
+
+    def sessions() -> int:
+        with handle.server.admin_connection() as conn:
+            return activity_of(conn, handle.prefix, handle.id)[prod].sessions
+
+    saved_at = sessions()
+    with psycopg.connect(pg_cluster.admin_conninfo(prod), autocommit=True) as admin:
+        admin.execute("SELECT pg_stat_reset()")
+    inserted = 0
+    while sessions() < saved_at:  # the learner's psql, once per session, until the count is back
+        with psycopg.connect(url(page, "prod"), autocommit=True) as conn:
+            conn.execute("INSERT INTO \"User\" (email) VALUES (%s)", (f"again{inserted}@example.com",))
+        inserted += 1
+    assert sessions() == saved_at and inserted > 0
+    after = view(panel)
+    assert reads == ["prod"]
+    assert rows(after, "prod")["User"] == str(int(rows(page, "prod")["User"]) + inserted)
