@@ -47,6 +47,16 @@ def url(page, env: str) -> str:
     return text(page.select_one(f"#env-{env} .env-url code"))
 
 
+def workspace_of(page, sandboxes: SandboxManager) -> tuple[Workspace, str]:
+    """The handle on the workspace whose cards the page shows, and its prod database's name."""
+    prod = url(page, "prod").rsplit("/", 1)[-1]
+    for info in sandboxes.list_workspaces():
+        found = sandboxes.open_workspace(info.id)
+        if found is not None and found.dbname("prod") == prod:
+            return found, prod
+    raise AssertionError(f"no workspace has the database {prod}")
+
+
 def test_a_view_reads_only_what_the_action_could_have_changed(panel: Panel, reads: list[str]) -> None:
     view(panel)  # the readings of the first view's (new) workspace are saved now
     reads.clear()
@@ -98,12 +108,7 @@ def test_a_database_is_read_at_every_view_while_another_session_is_on_it(
 
 
 def test_a_replaced_database_is_read_again(panel: Panel, sandboxes: SandboxManager, reads: list[str]) -> None:
-    prod = url(view(panel), "prod").rsplit("/", 1)[-1]
-    handle = next(
-        found
-        for info in sandboxes.list_workspaces()
-        if (found := sandboxes.open_workspace(info.id)) is not None and found.dbname("prod") == prod
-    )
+    handle, _ = workspace_of(view(panel), sandboxes)
     view(panel)
     reads.clear()
     handle.reset_env("prod")  # as an operator's reset would: the same name, a new database
@@ -176,12 +181,7 @@ def test_a_session_count_started_again_is_not_taken_for_the_same(
     """Statistics reset (or a server restart) start the session counter from zero: sessions opened after
     that can bring it back to the value a reading was saved at, and must not pass for no session."""
     page = view(panel)
-    prod = url(page, "prod").rsplit("/", 1)[-1]
-    handle = next(
-        found
-        for info in sandboxes.list_workspaces()
-        if (found := sandboxes.open_workspace(info.id)) is not None and found.dbname("prod") == prod
-    )
+    handle, prod = workspace_of(page, sandboxes)
     view(panel)
     reads.clear()
     view(panel)
