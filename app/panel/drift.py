@@ -37,7 +37,7 @@ Session = Callable[[], AbstractContextManager[psycopg.Connection]]  # e.g. `lamb
 def expected_schema(
     shadow: Session, applied: Sequence[Migration], schemas: Sequence[str] = ("public",)
 ) -> SqlSchema:
-    key = _key(applied, schemas)
+    key = key_of(applied, schemas)
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
@@ -112,7 +112,7 @@ def drift_lines(
     """The database's fingerprint, and what differs in `schemas` (the datasource's), one short line each
     ([] when nothing does; None when the replay fails). `known`: a fingerprint and the lines found for it
     with the same `applied` and `schemas` (by another process: a saved reading), taken when it matches."""
-    key = _key(applied, schemas)
+    key = key_of(applied, schemas)
     fingerprint, database = fingerprint_of(conn)
     if known is not None and known[0] == fingerprint:
         _remember(database, fingerprint, key, known[1])
@@ -141,10 +141,11 @@ def remember_fingerprint_in_sync(
     """As `remember_in_sync`, with the database's fingerprint as `fingerprint_of` read it earlier (the
     warm pool's, when it prepared the workspace)."""
     fingerprint, database = found
-    _remember(database, fingerprint, _key(applied, schemas), [])
+    _remember(database, fingerprint, key_of(applied, schemas), [])
 
 
-def _key(applied: Sequence[Migration], schemas: Sequence[str]) -> tuple[object, ...]:
+def key_of(applied: Sequence[Migration], schemas: Sequence[str]) -> tuple[object, ...]:
+    """What a drift is found for: the applied migrations (names, checksums) and the schemas compared."""
     return (*((m.name, m.checksum) for m in applied), tuple(schemas))
 
 

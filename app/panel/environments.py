@@ -4,7 +4,7 @@ what each environment applied back into it, and read them for the panel's view."
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -20,7 +20,7 @@ from app.panel.rebuild import StartTemplate as StartTemplate
 from app.panel.rebuild import rebuild as rebuild
 from app.panel.sql_console import table_counts
 from app.panel.starter import PreparedEnv
-from app.panel.views import EnvCard, MigrationRow, MigrationState, TableCount
+from app.panel.views import EnvCard, MigrationRow, MigrationState
 from sandbox import Workspace
 from sandbox.migrate import (
     CommandResult,
@@ -38,17 +38,9 @@ READ_TIMEOUT = "SET statement_timeout = '2s'"
 
 
 @dataclass
-class EnvSnapshot:
-    records: list[MigrationRecord]
-    tables: list[TableCount]
+class EnvSnapshot(readings.Reading):
     status: CommandResult | None = None  # `migrate status` against `history`, when read() was given one
-    drift: list[str] | None = None  # what the schema has beyond its applied migrations (None: not known)
     error: str = ""  # the environment could not be read (SQL run there broke what the panel reads)
-    has_table: bool = True  # the database has a `_prisma_migrations` table
-    fingerprint: str = ""  # the schema's, when drift was computed
-
-    def reading(self) -> readings.Reading:
-        return readings.Reading(self.records, self.has_table, self.tables, self.drift, self.fingerprint)
 
 
 def read(
@@ -56,11 +48,11 @@ def read(
     history: list[Migration] | None = None,
     schemas: Sequence[str] = ("public",),
     skip: Collection[str] = (),
-    known: Mapping[str, tuple[str, str, list[str] | None]] | None = None,
+    saved: readings.SavedReadings | None = None,
 ) -> dict[str, EnvSnapshot]:
     """Each environment's `_prisma_migrations` rows and tables with row counts, and with `history` its
     `migrate status` and drift in `schemas` (the datasource's), one connection each; but those in `skip`.
-    `known`: drift found earlier, by env (readings.known_drift)."""
+    `saved`: the readings saved earlier, whose drift holds for an unchanged schema."""
     snapshots = {}
     for env in ENVIRONMENTS:
         if env in skip:
@@ -75,10 +67,8 @@ def read(
                 snapshots[env] = snapshot
                 if history is not None:
                     snapshot.status = migrate_status(MemoryHistory(list(history)), conn, records)
-                    found = (known or {}).get(env)
-                    snapshot.fingerprint, snapshot.drift = _drift(
-                        conn, sandbox, history, snapshot.records, schemas, found
-                    )
+                    found = _drift(conn, sandbox, env, history, snapshot, schemas, saved)
+                    snapshot.fingerprint, snapshot.drift = found
         except psycopg.Error as exc:
             if not learner_caused(exc):
                 raise
@@ -89,19 +79,19 @@ def read(
 def _drift(
     conn: psycopg.Connection,
     sandbox: Workspace,
+    env: str,
     history: list[Migration],
-    records: list[MigrationRecord],
+    snapshot: EnvSnapshot,
     schemas: Sequence[str],
-    known: tuple[str, str, list[str] | None] | None,
+    saved: readings.SavedReadings | None,
 ) -> tuple[str, list[str] | None]:
     """The fingerprint and drift against the migrations this database records as applied (see
     readings.applied_migrations): none while that is not known."""
-    migrations = readings.applied_migrations(history, records)
+    migrations = readings.applied_migrations(history, snapshot.records)
     if migrations is None:
         return "", None
-    same = known if known is not None and known[0] == readings.drift_key(history, records, schemas) else None
-    found = (same[1], same[2]) if same is not None else None
-    return drift_lines(conn, lambda: sandbox.reading("shadow"), migrations, schemas, found)
+    known = saved.known_drift(env, readings.drift_key(migrations, schemas)) if saved is not None else None
+    return drift_lines(conn, lambda: sandbox.reading("shadow"), migrations, schemas, known)
 
 
 def sync(
@@ -114,19 +104,16 @@ def sync(
         snapshots = read(sandbox, None, schemas)
         save(session, workspace, snapshots)
         return snapshots
-    kept = readings.reusable(workspace, sandbox, history, schemas)
-    snapshots = read(sandbox, history, schemas, skip=kept, known=readings.known_drift(workspace))
+    saved = readings.SavedReadings(workspace)
+    kept = saved.reusable(sandbox, history, schemas)
+    snapshots = read(sandbox, history, schemas, skip=kept, saved=saved)
     save(session, workspace, snapshots)
-    fresh = {env: s.reading() for env, s in snapshots.items() if not s.error}
-    readings.remember(
-        workspace, sandbox, fresh, [env for env, s in snapshots.items() if s.error], history, schemas
-    )
+    unreadable = [env for env, s in snapshots.items() if s.error]
+    fresh = {env: s for env, s in snapshots.items() if not s.error}
+    saved.remember(sandbox, fresh, unreadable, history, schemas)
     for env, reading in kept.items():
         status = readings.status_of(history, reading.records, reading.has_table)
-        snapshots[env] = EnvSnapshot(
-            reading.records, reading.tables, status=status, drift=reading.drift, has_table=reading.has_table,
-            fingerprint=reading.fingerprint,
-        )
+        snapshots[env] = EnvSnapshot(**vars(reading), status=status)
     return snapshots
 
 
@@ -148,8 +135,7 @@ def adopt_prepared(
     }
     save(session, workspace, snapshots)
     schemas = datasource_schemas(workspace.schema_text)
-    fresh = {env: s.reading() for env, s in snapshots.items()}
-    readings.remember(workspace, sandbox, fresh, [], history, schemas)
+    readings.SavedReadings(workspace).remember(sandbox, snapshots, [], history, schemas)
     for found in prepared.values():  # built from empty by `history`: no drift until it changes
         remember_fingerprint_in_sync(found.fingerprint, history, schemas)
     return True

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from app.db.workspaces import ENVIRONMENTS, EnvMigration, SavedWorkspace
 from app.panel import store
+from app.panel.drift import key_of
 from app.panel.views import TableCount
 from sandbox import Activity, Workspace
 from sandbox.migrate import CommandResult, MemoryHistory, Migration, MigrationRecord, migrate_status
@@ -36,9 +37,9 @@ class Reading:
     """What the view shows of an environment, as read from its database."""
 
     records: list[MigrationRecord]
-    has_table: bool  # the database has a `_prisma_migrations` table
     tables: list[TableCount]
-    drift: list[str] | None
+    drift: list[str] | None = None  # what the schema has beyond its applied migrations (None: not known)
+    has_table: bool = True  # the database has a `_prisma_migrations` table
     fingerprint: str = ""  # drift.drift_lines's, for the drift found with it ('' when not computed)
 
 
@@ -56,51 +57,10 @@ def applied_migrations(
     return [by_name[name] for name in sorted(set(applied))]
 
 
-def drift_key(
-    history: Sequence[Migration], records: Sequence[MigrationRecord], schemas: Sequence[str]
-) -> str:
-    applied = applied_migrations(history, records)
-    parts = None if applied is None else [[m.name, m.checksum] for m in applied]
-    return hashlib.sha256(json.dumps([parts, list(schemas)]).encode()).hexdigest()[:32]
-
-
-def reusable(
-    workspace: SavedWorkspace, sandbox: Workspace, history: list[Migration], schemas: Sequence[str]
-) -> dict[str, Reading]:
-    """The environments whose saved reading still holds (their records from the saved state, which
-    mirrors the reading)."""
-    saved = _load(workspace)
-    found = {}
-    for env in ENVIRONMENTS:
-        entry, activity = saved.get(env), sandbox.activity.get(env)
-        if not isinstance(entry, dict) or activity is None or activity.others or env in sandbox.touched:
-            continue
-        if entry.get("database") != _token(activity):
-            continue
-        rows = store.records_of(workspace, env)
-        if any(row.started_at is None for row in rows):  # not a mirror of a reading
-            continue
-        records = [_record(row) for row in rows]
-        if entry.get("drift_key") != drift_key(history, records, schemas):
-            continue
-        try:
-            tables = [TableCount(str(name), int(rows)) for name, rows in entry["tables"]]
-            found[env] = Reading(
-                records, bool(entry["has_table"]), tables, entry["drift"], str(entry.get("fingerprint", ""))
-            )
-        except (KeyError, TypeError, ValueError):  # written by another version: read again
-            continue
-    return found
-
-
-def known_drift(workspace: SavedWorkspace) -> dict[str, tuple[str, str, list[str] | None]]:
-    """Each saved reading's drift key, fingerprint and drift, valid or not: a database read again whose
-    fingerprint and key are still those has that drift (found by whichever worker read it)."""
-    return {
-        env: (str(entry.get("drift_key")), str(entry["fingerprint"]), entry.get("drift"))
-        for env, entry in _load(workspace).items()
-        if isinstance(entry, dict) and entry.get("fingerprint")
-    }
+def drift_key(applied: Sequence[Migration] | None, schemas: Sequence[str]) -> str:
+    """drift.key_of (what a drift was found for), short enough to save; for no drift computed too."""
+    parts = None if applied is None else key_of(applied, schemas)
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
 
 
 def status_of(history: list[Migration], records: list[MigrationRecord], has_table: bool) -> CommandResult:
@@ -108,47 +68,86 @@ def status_of(history: list[Migration], records: list[MigrationRecord], has_tabl
     return migrate_status(MemoryHistory(list(history)), "", records if has_table else None)
 
 
-def remember(
-    workspace: SavedWorkspace,
-    sandbox: Workspace,
-    fresh: dict[str, Reading],
-    unreadable: Sequence[str],
-    history: list[Migration],
-    schemas: Sequence[str],
-) -> None:
-    """Save the readings just taken, each with the activity seen when the action began; forget those
-    that cannot be vouched for (no activity known, another session on the database, unreadable)."""
-    saved = _load(workspace)
-    for env, reading in fresh.items():
-        activity = sandbox.activity.get(env)
-        if activity is None or activity.others:
-            saved.pop(env, None)
-            continue
-        saved[env] = {
-            "database": _token(activity),
-            "has_table": reading.has_table,
-            "tables": [[t.name, t.rows] for t in reading.tables],
-            "drift": reading.drift,
-            "drift_key": drift_key(history, reading.records, schemas),
-            "fingerprint": reading.fingerprint,
-        }
-    for env in unreadable:
-        saved.pop(env, None)
-    text = json.dumps(saved, sort_keys=True) if saved else None
-    if text != workspace.env_readings:
-        workspace.env_readings = text
+class SavedReadings:
+    """The readings saved with a workspace (read once per view)."""
+
+    def __init__(self, workspace: SavedWorkspace) -> None:
+        self.workspace = workspace
+        try:
+            found = json.loads(workspace.env_readings or "{}")
+        except ValueError:
+            found = {}
+        if not isinstance(found, dict):
+            found = {}
+        self.entries: dict[str, Any] = {env: entry for env, entry in found.items() if isinstance(entry, dict)}
+
+    def reusable(
+        self, sandbox: Workspace, history: list[Migration], schemas: Sequence[str]
+    ) -> dict[str, Reading]:
+        """The environments whose saved reading still holds (their records from the saved state, which
+        mirrors the reading)."""
+        found = {}
+        for env in ENVIRONMENTS:
+            entry, activity = self.entries.get(env), sandbox.activity.get(env)
+            if entry is None or activity is None or activity.others or env in sandbox.touched:
+                continue
+            if entry.get("database") != _token(activity):
+                continue
+            rows = store.records_of(self.workspace, env)
+            if any(row.started_at is None for row in rows):  # not a mirror of a reading
+                continue
+            records = [_record(row) for row in rows]
+            if entry.get("drift_key") != drift_key(applied_migrations(history, records), schemas):
+                continue
+            try:
+                tables = [TableCount(str(name), int(rows)) for name, rows in entry["tables"]]
+                drift, has_table = entry["drift"], bool(entry["has_table"])
+                found[env] = Reading(records, tables, drift, has_table, str(entry.get("fingerprint", "")))
+            except (KeyError, TypeError, ValueError):  # written by another version: read again
+                continue
+        return found
+
+    def known_drift(self, env: str, key: str) -> tuple[str, list[str] | None] | None:
+        """The fingerprint and drift of env's saved reading, valid or not, when found for `key`
+        (drift_key): a database read again with that fingerprint still has that drift, whichever worker
+        found it."""
+        entry = self.entries.get(env)
+        if entry is None or not entry.get("fingerprint") or entry.get("drift_key") != key:
+            return None
+        return str(entry["fingerprint"]), entry.get("drift")
+
+    def remember(
+        self,
+        sandbox: Workspace,
+        fresh: Mapping[str, Reading],
+        unreadable: Sequence[str],
+        history: list[Migration],
+        schemas: Sequence[str],
+    ) -> None:
+        """Save the readings just taken, each with the activity seen when the action began; forget those
+        that cannot be vouched for (no activity known, another session on the database, unreadable)."""
+        for env, reading in fresh.items():
+            activity = sandbox.activity.get(env)
+            if activity is None or activity.others:
+                self.entries.pop(env, None)
+                continue
+            self.entries[env] = {
+                "database": _token(activity),
+                "has_table": reading.has_table,
+                "tables": [[t.name, t.rows] for t in reading.tables],
+                "drift": reading.drift,
+                "drift_key": drift_key(applied_migrations(history, reading.records), schemas),
+                "fingerprint": reading.fingerprint,
+            }
+        for env in unreadable:
+            self.entries.pop(env, None)
+        text = json.dumps(self.entries, sort_keys=True) if self.entries else None
+        if text != self.workspace.env_readings:
+            self.workspace.env_readings = text
 
 
 def _token(activity: Activity) -> list[object]:
     return [activity.oid, activity.sessions, activity.counted_since]
-
-
-def _load(workspace: SavedWorkspace) -> dict[str, Any]:
-    try:
-        found = json.loads(workspace.env_readings or "{}")
-    except ValueError:
-        return {}
-    return found if isinstance(found, dict) else {}
 
 
 def _record(row: EnvMigration) -> MigrationRecord:
