@@ -228,10 +228,14 @@ def mark_rolled_back(conn: psycopg.Connection, migration_id: str) -> None:
 
 
 def lock(conn: psycopg.Connection) -> None:
-    """Session advisory lock, released with the connection (Prisma waits at most 10 s)."""
-    conn.execute("SET lock_timeout = '10s'")
-    conn.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
-    conn.execute("RESET lock_timeout")
+    """Session advisory lock, released with the connection (Prisma waits at most 10 s). One simple query,
+    so one round trip, run as one implicit transaction: the SET LOCAL ends with it, leaving the session's
+    own lock_timeout as it was."""
+    conn.execute(
+        sql.SQL("SET LOCAL lock_timeout = '10s'; SELECT pg_advisory_lock({})").format(
+            sql.Literal(ADVISORY_LOCK_KEY)
+        )
+    )
 
 
 def run_script(conn: psycopg.Connection, name: str, script: str) -> None:

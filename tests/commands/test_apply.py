@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
 
@@ -185,3 +187,34 @@ def test_a_failed_deploy_gives_its_failure_as_data_now_and_from_the_logs_later(f
     stored = failure_of_logs(failed.logs)
     assert (stored.migration, stored.db_code, stored.message) == (failure.migration, "42601", failure.message)
     assert migrate_deploy(history, fresh_db).failure.code == "P3009"  # the failed one blocks the next deploy
+
+
+def test_the_migrate_lock_is_held_by_the_session_and_leaves_its_settings_alone(fresh_db: str) -> None:
+    with (
+        psycopg.connect(fresh_db, autocommit=True) as conn,
+        psycopg.connect(fresh_db, autocommit=True) as other,
+    ):
+        conn.execute("SET lock_timeout = '3s'")
+        table.lock(conn)
+        assert conn.execute("SHOW lock_timeout").fetchone() == ("3s",)  # the caller's own, as it was
+        holder = other.execute(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND granted",
+            (table.ADVISORY_LOCK_KEY,),
+        ).fetchone()
+        assert holder == (conn.info.backend_pid,)
+        assert other.execute("SELECT pg_try_advisory_lock(%s)", (table.ADVISORY_LOCK_KEY,)).fetchone() == (
+            False,
+        )
+
+
+def test_the_migrate_lock_waits_at_most_ten_seconds_as_prismas_does(fresh_db: str) -> None:
+    with (
+        psycopg.connect(fresh_db, autocommit=True) as holder,
+        psycopg.connect(fresh_db, autocommit=True) as conn,
+    ):
+        holder.execute("SELECT pg_advisory_lock(%s)", (table.ADVISORY_LOCK_KEY,))
+        started = time.monotonic()
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            table.lock(conn)
+        assert 9 < time.monotonic() - started < 20
+        assert conn.execute("SHOW lock_timeout").fetchone() == ("0",)  # taken back with the failed query
