@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from app.panel import command_line
+from app.panel import command_line, environments
 from app.panel.active import Active
 from app.panel.diff import run_diff
 from app.panel.seed import seed_database
@@ -86,10 +86,11 @@ def _prisma(
         result = migrate_dev(
             history,
             conninfo,
-            sandbox.conninfo("shadow"),
+            None,
             active.row.schema_text,
             name=command.option("--name"),
             create_only=command.flag("--create-only"),
+            known=environments.known_schemas(sandbox, env, active.row),
         )
         extra = f"\n{NOT_INTERACTIVE}" if result.needs_confirmation or result.needs_reset else ""
         return header + result.output + extra, result.exit_code

@@ -113,18 +113,41 @@ def drift_lines(
     ([] when nothing does; None when the replay fails). `known`: a fingerprint and the lines found for it
     with the same `applied` and `schemas` (by another process: a saved reading), taken when it matches."""
     key = key_of(applied, schemas)
+    fingerprint, database, found = _found(conn, key, known)
+    if found is not None:
+        return fingerprint, list(found[0]) if found[0] is not None else None
+    lines = _compute(conn, shadow, applied, schemas)
+    _remember(database, fingerprint, key, lines)
+    return fingerprint, lines
+
+
+def in_sync(
+    conn: psycopg.Connection,
+    applied: Sequence[Migration],
+    schemas: Sequence[str],
+    known: tuple[str, list[str] | None] | None = None,
+) -> bool:
+    """Whether the database is known to hold exactly what `applied` replays to in `schemas`: found
+    without drift at its present fingerprint, here or (`known`, as in drift_lines) by another process.
+    False when not known: nothing is computed."""
+    _, _, found = _found(conn, key_of(applied, schemas), known)
+    return found is not None and found[0] == []
+
+
+def _found(
+    conn: psycopg.Connection, key: tuple[object, ...], known: tuple[str, list[str] | None] | None
+) -> tuple[str, str, tuple[list[str] | None] | None]:
+    """The fingerprint, the database, and (in a 1-tuple) the drift found for both with `key`, if any."""
     fingerprint, database = fingerprint_of(conn)
     if known is not None and known[0] == fingerprint:
         _remember(database, fingerprint, key, known[1])
-        return fingerprint, list(known[1]) if known[1] is not None else None
+        return fingerprint, database, (known[1],)
     with _CACHE_LOCK:
         seen = _SEEN.get(database)
         if seen is not None and seen[:2] == (fingerprint, key):
             _SEEN.move_to_end(database)
-            return fingerprint, list(seen[2]) if seen[2] is not None else None
-    lines = _compute(conn, shadow, applied, schemas)
-    _remember(database, fingerprint, key, lines)
-    return fingerprint, lines
+            return fingerprint, database, (seen[2],)
+    return fingerprint, database, None
 
 
 def remember_in_sync(

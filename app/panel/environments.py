@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.db.workspaces import ENVIRONMENTS, EnvMigration, SavedWorkspace
 from app.panel import readings, store
 from app.panel.db_errors import learner_caused, unreadable
-from app.panel.drift import drift_lines, remember_fingerprint_in_sync
+from app.panel.drift import drift_lines, expected_schema, in_sync, remember_fingerprint_in_sync
 from app.panel.rebuild import RebuildReport as RebuildReport
 from app.panel.rebuild import StartSource as StartSource
 from app.panel.rebuild import StartTemplate as StartTemplate
@@ -24,10 +24,12 @@ from app.panel.views import EnvCard, MigrationRow, MigrationState
 from sandbox import Workspace
 from sandbox.migrate import (
     CommandResult,
+    KnownSchemas,
     MemoryHistory,
     Migration,
     MigrationFailure,
     MigrationRecord,
+    SqlSchema,
     failure_of_logs,
     migrate_status,
     read_records,
@@ -92,6 +94,21 @@ def _drift(
         return "", None
     known = saved.known_drift(env, readings.drift_key(migrations, schemas)) if saved is not None else None
     return drift_lines(conn, lambda: sandbox.reading("shadow"), migrations, schemas, known)
+
+
+def known_schemas(sandbox: Workspace, env: str, workspace: SavedWorkspace) -> KnownSchemas:
+    """What `migrate dev` on `env` can take from the panel instead of doing it again: replays from the
+    cache of them (on the workspace's shadow when missing), and the drift found for the database's
+    present fingerprint (here, or saved with the workspace by another worker)."""
+    saved = readings.SavedReadings(workspace)
+
+    def known_in_sync(conn: psycopg.Connection, applied: Sequence[Migration], schemas: Sequence[str]) -> bool:
+        return in_sync(conn, applied, schemas, saved.known_drift(env, readings.drift_key(applied, schemas)))
+
+    def replayed(applied: Sequence[Migration], schemas: Sequence[str]) -> SqlSchema:
+        return expected_schema(lambda: sandbox.reading("shadow"), applied, schemas)
+
+    return KnownSchemas(replayed=replayed, in_sync=known_in_sync)
 
 
 def sync(

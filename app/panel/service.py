@@ -291,15 +291,16 @@ class PanelService:
                     "becomes the folder name <timestamp>_add_email.",
                 )
             sandbox = active.sandbox
-            with sandbox.reading("dev") as dev, sandbox.reading("shadow") as shadow:
+            with sandbox.reading("dev") as dev:
                 result = migrate_dev(
                     active.history,
                     dev,
-                    shadow,
+                    None,
                     schema,
                     name=name,
                     create_only=create_only,
                     accept_data_loss=accept_data_loss,
+                    known=environments.known_schemas(sandbox, "dev", active.row),
                 )
             return self._view(active), migration_outcome(result, create_only)
 

@@ -4,6 +4,7 @@ The public API (what `__all__` lists; the modules below are this package's own b
 
     history = MemoryHistory([Migration(name, sql)], on_add=save)        # or FolderHistory(path)
     result = migrate_dev(history, url, shadow_url, schema_text, name=...)  # -> CommandResult (data)
+    # known=KnownSchemas(replayed, in_sync): the caller's cached replays and drift, instead of the shadow
     migrate_deploy / migrate_status / migrate_resolve / migrate_reset (history, url, ...) -> CommandResult
 
 Schemas: `SqlSchema`, `introspect(conn)`, `replay(shadow_conn, migrations)` (ShadowReplayError),
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from sandbox.migrate.commands import (
         EMPTY_MIGRATION,
         CommandResult,
+        KnownSchemas,
         migrate_deploy,
         migrate_dev,
         migrate_reset,
@@ -62,8 +64,8 @@ if TYPE_CHECKING:
 # Imported on first use: `migration-lab diff` needs no database driver.
 _MODULES = {
     "sandbox.migrate.commands": [
-        "EMPTY_MIGRATION", "CommandResult", "migrate_deploy", "migrate_dev", "migrate_reset",
-        "migrate_resolve", "migrate_status",
+        "EMPTY_MIGRATION", "CommandResult", "KnownSchemas", "migrate_deploy", "migrate_dev",
+        "migrate_reset", "migrate_resolve", "migrate_status",
     ],
     "sandbox.migrate.differ": ["diff_schemas"],
     "sandbox.migrate.failure": ["MigrationFailure", "failure_of_logs"],
@@ -103,6 +105,7 @@ __all__ = [
     "CommandResult",
     "FolderHistory",
     "HistoryStore",
+    "KnownSchemas",
     "MemoryHistory",
     "Migration",
     "MigrationFailure",

@@ -10,7 +10,7 @@ mistakes and Prisma's refusals (P3009, P3018, drift, ...) are results, never exc
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -25,6 +25,7 @@ from sandbox.migrate.introspection import introspect
 from sandbox.migrate.render import render_script
 from sandbox.migrate.script_diff import calculate, diff_script, schema_error_text
 from sandbox.migrate.shadow import ShadowCreationError, ShadowReplayError, location, replay, reset_schemas
+from sandbox.migrate.sqlschema import SqlSchema
 from sandbox.migrate.steps import Step
 from sandbox.migrate.summary import summarize
 from sandbox.migrate.table import ApplyError, MigrationRecord, SchemaNotEmpty
@@ -446,26 +447,54 @@ def migrate_reset(history: HistoryStore, url: str, force: bool = False) -> Comma
 # -- migrate dev ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class KnownSchemas:
+    """What a caller already knows, to spare `migrate dev` work it would repeat, each answering exactly as
+    the work would: `replayed(migrations, schemas)`, the schema those migrations replay to on the shadow
+    (a cache of earlier replays, replaying on a shadow of its own on a miss; ShadowReplayError when one
+    fails); `in_sync(conn, migrations, schemas)`, True only when the database is known to hold exactly
+    what they replay to (its catalog fingerprint unchanged since it was found without drift)."""
+
+    replayed: Callable[[Sequence[Migration], Sequence[str]], SqlSchema]
+    in_sync: Callable[[psycopg.Connection, Sequence[Migration], Sequence[str]], bool]
+
+
 def migrate_dev(
     history: HistoryStore,
     url: str | psycopg.Connection,
-    shadow_url: str | psycopg.Connection,
+    shadow_url: str | psycopg.Connection | None,
     schema: str,
     name: str | None = None,
     create_only: bool = False,
     accept_data_loss: bool = False,
     now: datetime | None = None,
     schema_path: str = "schema.prisma",
+    known: KnownSchemas | None = None,
 ) -> CommandResult:
     """Replay on the shadow, check drift, apply pending, create the next migration and apply it.
-    `schema_path` names the schema file in messages."""
+    `schema_path` names the schema file in messages. With `known`, the shadow (`shadow_url`: None) and
+    the drift check are the caller's (see KnownSchemas)."""
 
     def body(result: CommandResult) -> None:
         target = calculate(schema, schema_path)
         migrations = history.list()
-        with _connect(url) as dev, _connect(shadow_url) as shadow:
+        if known is not None or shadow_url is None:
+            if known is None:
+                raise ValueError("migrate dev needs a shadow database, or `known` to replay on one")
+            shadow_session: AbstractContextManager[psycopg.Connection | None] = nullcontext(None)
+        else:
+            shadow_session = _connect(shadow_url)
+        with _connect(url) as dev, shadow_session as shadow:
             table.lock(dev)
-            table.lock(shadow)
+            if shadow is not None:
+                table.lock(shadow)
+
+            def replayed(ms: list[Migration]) -> SqlSchema:
+                if known is not None:
+                    return known.replayed(ms, target.listed)
+                assert shadow is not None
+                return replay(shadow, ms, target.listed)
+
             diagnosis = _read_state(dev, migrations)
             result.failed, result.edited, result.pending = (
                 diagnosis.failed,
@@ -473,9 +502,10 @@ def migrate_dev(
                 diagnosis.pending,
             )
             applied = [m for m in migrations if m.name in diagnosis.applied]
-            expected = replay(shadow, applied, target.listed)
-            drift = diff_schemas(expected, introspect(dev, target.listed))
-            full = expected if len(applied) == len(migrations) else replay(shadow, migrations, target.listed)
+            expected = replayed(applied)
+            in_sync = known is not None and known.in_sync(dev, applied, target.listed)
+            drift = [] if in_sync else diff_schemas(expected, introspect(dev, target.listed))
+            full = expected if len(applied) == len(migrations) else replayed(migrations)
             if _needs_reset(result, diagnosis, drift, url, target.declared):
                 return
             _apply_pending(dev, migrations, result)

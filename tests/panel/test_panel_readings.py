@@ -6,6 +6,7 @@ another worker process."""
 from __future__ import annotations
 
 import secrets
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from panel_helpers import Panel, text
+from panel_helpers import SCHEMA_WITH_BIO, SCHEMA_WITHOUT_NAME, Panel, text
 
 from app.main import create_app
 from app.settings import Settings
@@ -94,7 +95,7 @@ def test_a_database_is_read_at_every_view_while_another_session_is_on_it(
     before = int(rows(page, "staging")["User"])
     with psycopg.connect(url(page, "staging"), autocommit=True) as conn:
         for added in (1, 2):
-            conn.execute("INSERT INTO \"User\" (email) VALUES (%s)", (f"open{added}@example.com",))
+            conn.execute('INSERT INTO "User" (email) VALUES (%s)', (f"open{added}@example.com",))
             reads.clear()
             now = view(panel)
             assert "staging" in reads and "dev" not in reads
@@ -124,7 +125,9 @@ def two_workers(
     """Two apps as two worker processes are: the same state database and secret, and each its own
     sandbox manager (its own kept sessions) over the same cluster."""
     settings = Settings(
-        lessons_dir=repo_root / "lessons", data_dir=tmp_path / "data", assets="local",
+        lessons_dir=repo_root / "lessons",
+        data_dir=tmp_path / "data",
+        assets="local",
         database_url=state_database_url,
     )
     secret = secrets.token_urlsafe(32)  # as workers share the data folder's
@@ -171,7 +174,8 @@ def test_drift_found_by_one_worker_is_not_searched_again_by_the_other(two_worker
     changed = other.sql('ALTER TABLE "User" ADD COLUMN second TEXT', env="prod")
     assert len(computed) == 1
     assert [text(li) for li in changed.select("#env-prod .drift li")] == [
-        "+ column hotfix on User", "+ column second on User",
+        "+ column hotfix on User",
+        "+ column second on User",
     ]
 
 
@@ -197,9 +201,50 @@ def test_a_session_count_started_again_is_not_taken_for_the_same(
     inserted = 0
     while sessions() < saved_at:  # the learner's psql, once per session, until the count is back
         with psycopg.connect(url(page, "prod"), autocommit=True) as conn:
-            conn.execute("INSERT INTO \"User\" (email) VALUES (%s)", (f"again{inserted}@example.com",))
+            conn.execute('INSERT INTO "User" (email) VALUES (%s)', (f"again{inserted}@example.com",))
         inserted += 1
     assert sessions() == saved_at and inserted > 0
     after = view(panel)
     assert reads == ["prod"]
     assert rows(after, "prod")["User"] == str(int(rows(page, "prod")["User"]) + inserted)
+
+
+def test_create_migration_replays_and_introspects_only_what_is_not_known(panel: Panel, monkeypatch) -> None:
+    """Create migration takes the replay of the history from the replays the views cached, and dev's
+    drift from the reading of its unchanged fingerprint: it replays and introspects nothing more."""
+    import sandbox.migrate.commands as commands
+    from app.panel import drift
+
+    monkeypatch.setattr(drift, "_CACHE", OrderedDict())  # no replay of another test's same-named history
+    panel.create(SCHEMA_WITH_BIO, "add bio")  # the view after it replays (and caches) the new history
+    replays: list[int] = []
+    introspected: list[str] = []
+    real_replay, real_introspect = drift.replay, commands.introspect
+    monkeypatch.setattr(
+        drift, "replay", lambda conn, ms, *a: replays.append(len(ms)) or real_replay(conn, ms, *a)
+    )
+    monkeypatch.setattr(
+        commands,
+        "introspect",
+        lambda conn, *a: introspected.append(conn.info.dbname) or real_introspect(conn, *a),
+    )
+    created = panel.create(SCHEMA_WITHOUT_NAME, "drop name", accept_data_loss="on")
+    assert "Created and applied" in text(created), text(created)[:2000]
+    assert introspected == []  # dev's drift was known: none
+    assert replays == [3]  # the view's, of the history with the new migration; not migrate dev's of 2
+
+
+def test_drift_made_since_the_last_view_still_stops_create_migration(panel: Panel) -> None:
+    """Dev's known drift holds only for its fingerprint: a column added behind the panel's back (the
+    learner's own session, or the console) is drift when the next migration is created."""
+    page = view(panel)
+    with psycopg.connect(url(page, "dev"), autocommit=True) as conn:
+        conn.execute('ALTER TABLE "User" ADD COLUMN hotfix TEXT')
+    refused = panel.create(SCHEMA_WITH_BIO, "add bio")
+    assert "Drift detected" in text(refused) and "Created and applied" not in text(refused)
+    with psycopg.connect(url(page, "dev"), autocommit=True) as conn:
+        conn.execute('ALTER TABLE "User" DROP COLUMN hotfix')
+    view(panel)  # no drift again, known for this fingerprint
+    panel.sql('CREATE INDEX quick ON "User" (name)')
+    refused = panel.create(SCHEMA_WITH_BIO, "add bio")
+    assert "Drift detected" in text(refused) and "Created and applied" not in text(refused)
