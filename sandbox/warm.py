@@ -42,12 +42,17 @@ APPLICATION_NAME = "migration-lab-kept"
 LENT_NAME = "migration-lab-lent"
 # Set on every loan; also tells a dead session from a live one in the same round trip.
 LEND = f"SET application_name = '{LENT_NAME}'"
-# Qualified throughout: the role's own search path could put a learner's view or function first.
+# Qualified throughout: the role's own search path could put a learner's view or function first. The
+# role's backends are picked by their ids before any row is built: the pg_stat_activity view builds a
+# row (thirty columns, the query text among them) for every backend of the server, a class's thousand.
 KEPT_OF_ROLE = (
-    "SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity"
-    " WHERE usename OPERATOR(pg_catalog.=) pg_catalog.current_user()"
-    " AND application_name OPERATOR(pg_catalog.=) %s AND state OPERATOR(pg_catalog.=) 'idle'"
-    " AND pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()"
+    "SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_get_backend_idset() AS b(id),"
+    " LATERAL pg_catalog.pg_stat_get_activity(pg_catalog.pg_stat_get_backend_pid(b.id)) AS a"
+    " WHERE pg_catalog.pg_stat_get_backend_userid(b.id) OPERATOR(pg_catalog.=)"
+    " (SELECT r.oid FROM pg_catalog.pg_roles r"
+    "  WHERE r.rolname OPERATOR(pg_catalog.=) pg_catalog.current_user())"
+    " AND a.application_name OPERATOR(pg_catalog.=) %s AND a.state OPERATOR(pg_catalog.=) 'idle'"
+    " AND a.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()"
 )
 
 

@@ -252,15 +252,25 @@ def drop_objects(server: Server, executor: Executor, prefix: str, workspace_id: 
         conn.execute(sql.SQL("DROP ROLE IF EXISTS {role}").format(role=sql.Identifier(role)))
 
 
-# The activity subquery is evaluated before the session counter is read (select-list order): a session
-# that is gone from pg_stat_activity has already flushed its count.
+# The sessions on the workspace's databases are counted (in the CTE, computed first) before their session
+# counters are read: a session that is gone from the backends has already flushed its count. Backends are
+# picked by id before a row is built for them: the pg_stat_activity view builds one (thirty columns) for
+# every backend of the server, a class's thousand, and did so once per database as a correlated subquery.
 ACTIVITY_OF = """
-SELECT d.datname, d.oid,
-       (SELECT count(*) FROM pg_stat_activity a
-        WHERE a.datid = d.oid AND a.application_name NOT IN (%s, %s)),
-       pg_stat_get_db_sessions(d.oid),
-       pg_postmaster_start_time()::text || ' ' || coalesce(pg_stat_get_db_stat_reset_time(d.oid)::text, '')
-FROM pg_database d WHERE left(d.datname, %s) = %s ORDER BY d.datname
+WITH mine AS MATERIALIZED (
+  SELECT d.datname, d.oid FROM pg_database d WHERE left(d.datname, %(length)s) = %(start)s
+), others AS MATERIALIZED (
+  SELECT b.datid, count(*) AS sessions
+  FROM (SELECT pg_stat_get_backend_dbid(id) AS datid, pg_stat_get_backend_pid(id) AS pid
+        FROM pg_stat_get_backend_idset() AS id) b
+  JOIN mine ON mine.oid = b.datid
+  CROSS JOIN LATERAL pg_stat_get_activity(b.pid) a
+  WHERE a.application_name NOT IN (%(kept)s, %(lent)s)
+  GROUP BY b.datid
+)
+SELECT m.datname, m.oid, coalesce(o.sessions, 0), pg_stat_get_db_sessions(m.oid),
+       pg_postmaster_start_time()::text || ' ' || coalesce(pg_stat_get_db_stat_reset_time(m.oid)::text, '')
+FROM mine m LEFT JOIN others o ON o.datid = m.oid ORDER BY m.datname
 """
 
 
@@ -270,7 +280,8 @@ def activity_of(conn: psycopg.Connection, prefix: str, workspace_id: str) -> dic
     start = names.role_name(prefix, workspace_id) + "_"
     if conn.info.server_version < 140000:
         return dict.fromkeys(databases_of(conn, prefix, workspace_id))
-    rows = conn.execute(ACTIVITY_OF, (APPLICATION_NAME, LENT_NAME, len(start), start)).fetchall()
+    params = {"length": len(start), "start": start, "kept": APPLICATION_NAME, "lent": LENT_NAME}
+    rows = conn.execute(ACTIVITY_OF, params).fetchall()
     return {
         name: Activity(oid, int(sessions or 0), int(others), since)
         for name, oid, others, sessions, since in rows
