@@ -11,7 +11,7 @@ import os
 import secrets
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -259,27 +259,35 @@ class SandboxManager:
 
     # -- quotas ------------------------------------------------------------------------------------
 
-    def workspace_bytes(self, workspace_id: str, server: Server | None = None) -> int:
+    def workspace_bytes(
+        self, workspace_id: str, server: Server | None = None, known: Mapping[str, int] | None = None
+    ) -> int:
         """Data the workspace holds over all its databases (backups included), beyond what empty
-        databases take. `server`: the one holding it, when the caller has it (`Workspace.server`)."""
+        databases take. `server`: the one holding it, when the caller has it (`Workspace.server`).
+        `known`: the size of databases the caller vouches unchanged since it measured them (by name),
+        which are not measured again (measuring stats every file of a database)."""
         start = names.role_name(self.prefix, names.check_workspace_id(workspace_id)) + "_"
         server = server or self._server_of(workspace_id, self.registry.get(workspace_id))
         if server is None:
             return 0
+        known = known or {}
         with server.admin_connection() as conn:
             empty = self._empty_size(conn)
             sizes = conn.execute(
-                "SELECT pg_database_size(oid) FROM pg_database WHERE left(datname, %s) = %s",
-                (len(start), start),
+                "SELECT datname, CASE WHEN datname = ANY(%s) THEN NULL ELSE pg_database_size(oid) END"
+                " FROM pg_database WHERE left(datname, %s) = %s",
+                (list(known), len(start), start),
             ).fetchall()
-        return sum(max(0, size - empty) for (size,) in sizes)
+        return sum(max(0, (known[name] if size is None else size) - empty) for name, size in sizes)
 
-    def check_quota(self, workspace_id: str, server: Server | None = None) -> None:
+    def check_quota(
+        self, workspace_id: str, server: Server | None = None, known: Mapping[str, int] | None = None
+    ) -> None:
         """Raise QuotaExceeded (naming the limit and the way out) when the workspace is over its quota.
-        `server`: the one holding it, when the caller has it (`Workspace.server`)."""
+        `server` and `known` as for workspace_bytes."""
         if not self.provider.shared:
             return  # a container per workspace: its own disk
-        used = self.workspace_bytes(workspace_id, server)
+        used = self.workspace_bytes(workspace_id, server, known)
         quota = self.settings.workspace_quota_mb * MIB
         if used > quota:
             self.over_quota.add(workspace_id)

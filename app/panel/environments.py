@@ -36,7 +36,14 @@ from sandbox.migrate import (
 )
 from sandbox.prisma import SchemaError, to_sql_schema
 
-READ_TIMEOUT = "SET statement_timeout = '2s'"
+# The session's timeout for the reads, and in the same round trip the size of the database for the quota
+# (app.panel.readings: saved, it spares the next action's check measuring it). A learner may take their
+# own CONNECT right away: the size is then left to the quota check's admin session.
+READ_TIMEOUT_AND_SIZE = (
+    "SELECT pg_catalog.set_config('statement_timeout', '2s', false),"
+    " CASE WHEN pg_catalog.has_database_privilege(pg_catalog.current_database(), 'CONNECT')"
+    " THEN pg_catalog.pg_database_size(pg_catalog.current_database()) END"
+)
 
 
 @dataclass
@@ -63,9 +70,11 @@ def read(
             with sandbox.observing(env) as conn:
                 # A learner's row-level-security policy or a view in place of a table can make reading
                 # slow or fail: the panel then says so on that environment's card instead of failing.
-                conn.execute(READ_TIMEOUT)
+                row = conn.execute(READ_TIMEOUT_AND_SIZE).fetchone()
+                size = row[1] if row else None
                 records = read_records(conn)
-                snapshot = EnvSnapshot(records or [], table_counts(conn), has_table=records is not None)
+                tables = table_counts(conn)
+                snapshot = EnvSnapshot(records or [], tables, has_table=records is not None, size=size)
                 snapshots[env] = snapshot
                 if history is not None:
                     snapshot.status = migrate_status(MemoryHistory(list(history)), conn, records)

@@ -41,6 +41,7 @@ class Reading:
     drift: list[str] | None = None  # what the schema has beyond its applied migrations (None: not known)
     has_table: bool = True  # the database has a `_prisma_migrations` table
     fingerprint: str = ""  # drift.drift_lines's, for the drift found with it ('' when not computed)
+    size: int | None = None  # bytes the database takes (pg_database_size), when measured
 
 
 def applied_migrations(
@@ -107,6 +108,19 @@ class SavedReadings:
                 continue
         return found
 
+    def sizes(self, sandbox: Workspace) -> dict[str, int]:
+        """The size of each environment's database (by name) as its saved reading measured it, for those
+        that cannot have changed since (as `reusable` vouches, the saved records aside): the quota need
+        not measure them again."""
+        found = {}
+        for env in ENVIRONMENTS:
+            entry, activity = self.entries.get(env), sandbox.activity.get(env)
+            if entry is None or activity is None or activity.others or env in sandbox.touched:
+                continue
+            if entry.get("database") == _token(activity) and isinstance(size := entry.get("size"), int):
+                found[sandbox.dbname(env)] = size
+        return found
+
     def known_drift(self, env: str, key: str) -> tuple[str, list[str] | None] | None:
         """The fingerprint and drift of env's saved reading, valid or not, when found for `key`
         (drift_key): a database read again with that fingerprint still has that drift, whichever worker
@@ -138,6 +152,7 @@ class SavedReadings:
                 "drift": reading.drift,
                 "drift_key": drift_key(applied_migrations(history, reading.records), schemas),
                 "fingerprint": reading.fingerprint,
+                "size": reading.size,
             }
         for env in unreadable:
             self.entries.pop(env, None)

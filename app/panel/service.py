@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.db import StateDB
 from app.db.workspaces import SavedWorkspace
 from app.errors import AppError
-from app.panel import environments, risk, store
+from app.panel import environments, readings, risk, store
 from app.panel.active import Active
 from app.panel.command_runner import run_command
 from app.panel.db_errors import LearnerDatabaseError, SandboxRestarted, learner_caused
@@ -525,8 +525,9 @@ class PanelService:
 
     def _over_quota(self, active: Active) -> str:
         """The quota message when the workspace holds more data than its quota, else ''."""
+        known = readings.SavedReadings(active.row).sizes(active.sandbox)
         try:
-            self.sandboxes.check_quota(active.sandbox.id, active.sandbox.server)
+            self.sandboxes.check_quota(active.sandbox.id, active.sandbox.server, known)
         except QuotaExceeded as exc:
             return str(exc)
         return ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from panel_helpers import SCHEMA_WITH_BIO, Panel, soup, text
 
@@ -61,6 +62,41 @@ def test_a_workspace_over_its_quota_refuses_sql_migrations_and_deploys_until_res
     assert "the limit is 2 MiB" in text(deployed.select_one("#env-staging"))
     panel.post("/envs/dev/reset", {"confirm": "1"})
     assert "SELECT 1" in text(panel.sql("SELECT 1").select_one("#panel-console"))
+
+
+def test_data_written_through_the_learners_own_session_counts_at_the_next_action(
+    panel: Panel, tiny_quota: None
+) -> None:
+    """The quota reuses the sizes the last view measured only while no session came to the database:
+    data a learner's psql wrote is measured at the next action."""
+    page = panel.page()
+    panel.sql("SELECT 1", env="staging")  # staging's size saved by this view
+    staging = text(page.select_one("#env-staging .env-url code"))
+    with psycopg.connect(staging, autocommit=True) as conn:
+        conn.execute("CREATE TABLE filler AS SELECT repeat('x', 1000) AS pad FROM generate_series(1, 5000)")
+    refused = text(panel.sql("SELECT 1", env="staging").select_one("#panel-console"))
+    assert "the limit is 2 MiB per sandbox" in refused
+
+
+def test_the_quota_measures_again_only_what_may_have_changed(
+    panel: Panel, sandboxes: SandboxManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked: list[set[str]] = []
+    real = SandboxManager.workspace_bytes
+
+    def spy(self, workspace_id, server=None, known=None):  # type: ignore[no-untyped-def]
+        checked.append({name.rsplit("_", 1)[-1] for name in known or {}})
+        return real(self, workspace_id, server, known)
+
+    monkeypatch.setattr(SandboxManager, "workspace_bytes", spy)
+    page = panel.page()
+    panel.sql("SELECT 1")  # dev read again after it: its size with it
+    panel.sql("SELECT 1")
+    assert checked[-1] == {"dev", "staging", "prod"}  # only the shadow and backups measured
+    with psycopg.connect(text(page.select_one("#env-prod .env-url code")), autocommit=True):
+        pass  # a session came and went: prod may have changed
+    panel.sql("SELECT 1")
+    assert checked[-1] == {"dev", "staging"}
 
 
 def test_a_huge_result_is_cut_and_the_note_says_what(panel: Panel) -> None:

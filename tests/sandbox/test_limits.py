@@ -147,3 +147,19 @@ def test_a_killed_cluster_is_restarted_and_workspaces_come_back(tmp_path: Path) 
         started = time.monotonic()
         mgr.stop()
         assert time.monotonic() - started < 5
+
+
+def test_the_quota_takes_the_sizes_a_caller_vouches_for_and_only_of_this_workspace(pg_cluster) -> None:
+    mgr = manager_over(pg_cluster, workspace_quota_mb=8)
+    try:
+        ws = mgr.create_workspace()
+        measured = mgr.workspace_bytes(ws.id)
+        said = {ws.dbname("prod"): 100 * 1024 * 1024}  # as a saved reading would say, here made up
+        assert mgr.workspace_bytes(ws.id, known=said) > 90 * 1024 * 1024  # taken, not measured
+        with pytest.raises(QuotaExceeded):
+            mgr.check_quota(ws.id, known=said)
+        other = {ws.dbname("prod").replace(ws.id, "x" * len(ws.id)): 100 * 1024 * 1024}
+        assert mgr.workspace_bytes(ws.id, known=other) == measured  # not one of its databases
+        mgr.drop_workspace(ws.id)
+    finally:
+        mgr.stop()
