@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from panel_helpers import SCHEMA_WITH_BIO, Panel, states, text
+from panel_helpers import SCHEMA_WITH_BIO, SCHEMA_WITHOUT_NAME, Panel, states, text
 
 from app.db.workspaces import SavedWorkspace
 from app.identity import COOKIE_NAME
@@ -59,3 +59,45 @@ def test_two_tabs_creating_at_once_are_serialised(panel: Panel) -> None:
     assert sum("Already in sync" in r for r in results) == 1
     page = panel.page()
     assert len(page.select("#panel-history tbody tr")) == 2
+
+
+def _mirrored(client: TestClient, env: str) -> list[tuple]:
+    """The saved copy of an environment's `_prisma_migrations`, in order, with each row's id."""
+    with client.app.state.services.state.session() as session:
+        workspace = session.query(SavedWorkspace).one()
+        rows = [r for r in workspace.env_records if r.env == env]
+        return [
+            (r.id, r.position, r.migration_name, r.finished_at is not None, r.rolled_back_at) for r in rows
+        ]
+
+
+def _in_database(panel: Panel, env: str) -> list[tuple]:
+    page = panel.sql(
+        "SELECT migration_name, finished_at IS NOT NULL, rolled_back_at IS NOT NULL FROM _prisma_migrations"
+        " ORDER BY started_at, migration_name",
+        env,
+    )
+    return [tuple(text(td) for td in tr.select("td")) for tr in page.select(".result-table tbody tr")]
+
+
+def test_the_saved_records_follow_each_change_and_only_the_rows_that_changed_are_written(
+    client: TestClient, panel: Panel
+) -> None:
+    panel.create(SCHEMA_WITH_BIO, "add bio")
+    before = _mirrored(client, "dev")
+    panel.create(SCHEMA_WITHOUT_NAME, "drop name", accept_data_loss="on")
+    after = _mirrored(client, "dev")
+    assert after[: len(before)] == before  # the rows already there are the same rows, unchanged
+    assert [(p, name.split("_", 1)[1]) for _, p, name, _, _ in after] == [
+        (0, "init"), (1, "add_bio"), (2, "drop_name"),
+    ]  # fmt: skip
+    released = panel.deploy("prod")
+    assert len(_mirrored(client, "prod")) == 3
+    backup_id = released.select("#env-prod .backups li")[0].select_one('input[name="backup_id"]')["value"]
+    panel.post("/envs/prod/restore", {"backup_id": backup_id, "confirm": "1"})  # back to one record
+    for env in ("dev", "prod"):
+        mirrored = [
+            (name, str(done), str(back is not None)) for _, _, name, done, back in _mirrored(client, env)
+        ]
+        assert mirrored == _in_database(panel, env)
+    assert len(_mirrored(client, "prod")) == 1
