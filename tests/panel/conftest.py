@@ -26,6 +26,18 @@ def sandboxes(pg_cluster: EmbeddedCluster) -> Iterator[SandboxManager]:
     manager.stop()
 
 
+@pytest.fixture(autouse=True)
+def drop_workspaces_afterwards(sandboxes: SandboxManager) -> Iterator[None]:
+    """The tests' workspaces are dropped every few tests: the session's manager would otherwise reach
+    MAX_WORKSPACES (and the cluster hold hundreds of databases) before the last panel test; dropping them
+    after each test made the panel tests a third slower."""
+    yield
+    workspaces = sandboxes.list_workspaces()
+    if len(workspaces) > sandboxes.settings.max_workspaces // 3:
+        for info in workspaces:
+            sandboxes.drop_workspace(info.id)
+
+
 @pytest.fixture
 def make_panel_app(
     tmp_path: Path, repo_root: Path, sandboxes: SandboxManager, state_database_url: str
