@@ -89,10 +89,8 @@ class SavedReadings:
         mirrors the reading)."""
         found = {}
         for env in ENVIRONMENTS:
-            entry, activity = self.entries.get(env), sandbox.activity.get(env)
-            if entry is None or activity is None or activity.others or env in sandbox.touched:
-                continue
-            if entry.get("database") != _token(activity):
+            entry = self._vouched(sandbox, env)
+            if entry is None:
                 continue
             rows = store.records_of(self.workspace, env)
             if any(row.started_at is None for row in rows):  # not a mirror of a reading
@@ -114,12 +112,18 @@ class SavedReadings:
         not measure them again."""
         found = {}
         for env in ENVIRONMENTS:
-            entry, activity = self.entries.get(env), sandbox.activity.get(env)
-            if entry is None or activity is None or activity.others or env in sandbox.touched:
-                continue
-            if entry.get("database") == _token(activity) and isinstance(size := entry.get("size"), int):
+            entry = self._vouched(sandbox, env)
+            if entry is not None and isinstance(size := entry.get("size"), int):
                 found[sandbox.dbname(env)] = size
         return found
+
+    def _vouched(self, sandbox: Workspace, env: str) -> dict[str, Any] | None:
+        """env's saved entry when its database cannot have changed since it was read: not touched by this
+        action, the same database with no session opened on it since, and none but the kept ones now."""
+        entry, activity = self.entries.get(env), sandbox.activity.get(env)
+        if entry is None or activity is None or activity.others or env in sandbox.touched:
+            return None
+        return entry if entry.get("database") == _token(activity) else None
 
     def known_drift(self, env: str, key: str) -> tuple[str, list[str] | None] | None:
         """The fingerprint and drift of env's saved reading, valid or not, when found for `key`

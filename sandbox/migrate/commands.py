@@ -10,7 +10,7 @@ mistakes and Prisma's refusals (P3009, P3018, drift, ...) are results, never exc
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -459,6 +459,22 @@ class KnownSchemas:
     in_sync: Callable[[psycopg.Connection, Sequence[Migration], Sequence[str]], bool]
 
 
+@contextmanager
+def _known_or_shadow(
+    known: KnownSchemas | None, shadow_url: str | psycopg.Connection | None
+) -> Iterator[KnownSchemas]:
+    """The caller's `known`, or the shadow database (under the migrate lock) replayed on each time, which
+    knows no database to be in sync beforehand."""
+    if known is not None:
+        yield known
+        return
+    if shadow_url is None:
+        raise ValueError("migrate dev needs a shadow database, or `known` to replay on one")
+    with _connect(shadow_url) as shadow:
+        table.lock(shadow)
+        yield KnownSchemas(replayed=lambda ms, listed: replay(shadow, ms, listed), in_sync=lambda *_: False)
+
+
 def migrate_dev(
     history: HistoryStore,
     url: str | psycopg.Connection,
@@ -478,23 +494,8 @@ def migrate_dev(
     def body(result: CommandResult) -> None:
         target = calculate(schema, schema_path)
         migrations = history.list()
-        if known is not None or shadow_url is None:
-            if known is None:
-                raise ValueError("migrate dev needs a shadow database, or `known` to replay on one")
-            shadow_session: AbstractContextManager[psycopg.Connection | None] = nullcontext(None)
-        else:
-            shadow_session = _connect(shadow_url)
-        with _connect(url) as dev, shadow_session as shadow:
+        with _connect(url) as dev, _known_or_shadow(known, shadow_url) as schemas:
             table.lock(dev)
-            if shadow is not None:
-                table.lock(shadow)
-
-            def replayed(ms: list[Migration]) -> SqlSchema:
-                if known is not None:
-                    return known.replayed(ms, target.listed)
-                assert shadow is not None
-                return replay(shadow, ms, target.listed)
-
             diagnosis = _read_state(dev, migrations)
             result.failed, result.edited, result.pending = (
                 diagnosis.failed,
@@ -502,10 +503,11 @@ def migrate_dev(
                 diagnosis.pending,
             )
             applied = [m for m in migrations if m.name in diagnosis.applied]
-            expected = replayed(applied)
-            in_sync = known is not None and known.in_sync(dev, applied, target.listed)
-            drift = [] if in_sync else diff_schemas(expected, introspect(dev, target.listed))
-            full = expected if len(applied) == len(migrations) else replayed(migrations)
+            listed = target.listed
+            expected = schemas.replayed(applied, listed)
+            in_sync = schemas.in_sync(dev, applied, listed)
+            drift = [] if in_sync else diff_schemas(expected, introspect(dev, listed))
+            full = expected if len(applied) == len(migrations) else schemas.replayed(migrations, listed)
             if _needs_reset(result, diagnosis, drift, url, target.declared):
                 return
             _apply_pending(dev, migrations, result)
