@@ -6,6 +6,7 @@ missing or forged; handlers take the id with the `LearnerId` dependency.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from http.cookies import SimpleCookie
@@ -17,6 +18,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 COOKIE_NAME = "ml_learner"
 COOKIE_MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers keep (RFC 6265bis caps at 400 days)
 LEARNER_ID = re.compile(r"^[0-9a-f]{32}$")
+SIGNED_CACHE = 8192  # signed values checked once per process: a class, a few tabs each
 
 
 class Identity:
@@ -25,6 +27,12 @@ class Identity:
     def __init__(self, secret_key: str) -> None:
         self._learner = URLSafeSerializer(secret_key, salt="learner")
         self._csrf = URLSafeSerializer(secret_key, salt="csrf")
+        # Every request checks a signature or two (HMAC, base64, JSON: 2% of a worker's CPU under a
+        # class's load): each is checked once per process, and remembered only when it was good (a
+        # forged value raises BadSignature, which lru_cache does not keep).
+        self._learner_of = functools.lru_cache(maxsize=SIGNED_CACHE)(self._learner.loads)
+        self._csrf_of = functools.lru_cache(maxsize=SIGNED_CACHE)(self._csrf.loads)
+        self._csrf_for = functools.lru_cache(maxsize=SIGNED_CACHE)(self._csrf.dumps)
 
     @staticmethod
     def new_learner_id() -> str:
@@ -37,19 +45,19 @@ class Identity:
         if not value:
             return None
         try:
-            learner_id = self._learner.loads(value)
+            learner_id = self._learner_of(value)
         except BadSignature:
             return None
         return learner_id if isinstance(learner_id, str) and LEARNER_ID.match(learner_id) else None
 
     def csrf_token(self, learner_id: str) -> str:
-        return str(self._csrf.dumps(learner_id))
+        return str(self._csrf_for(learner_id))
 
     def csrf_valid(self, learner_id: str, token: str | None) -> bool:
         if not token:
             return False
         try:
-            return bool(self._csrf.loads(token) == learner_id)
+            return bool(self._csrf_of(token) == learner_id)
         except BadSignature:
             return False
 

@@ -84,7 +84,7 @@ class PanelService:
         """Under the workspace's lock, so no other tab creates the same workspace meanwhile."""
         row = store.find_workspace(session, learner_id, context)
         if row is not None:
-            store.touch_learner(session, learner_id)
+            store.note_seen(session, learner_id)
             return row
         if self.admit is not None:
             self.admit(learner_id, context)
@@ -163,9 +163,8 @@ class PanelService:
 
     def _history(self, session: Session, row: SavedWorkspace) -> MemoryHistory:
         def persist(migration) -> None:
-            store.add_migration(session, row, migration)
+            store.append_migration(row, migration)
             session.commit()  # before the migration is applied (see _hold)
-            session.refresh(row, ["migrations"])
 
         return MemoryHistory(store.history_of(row), on_add=persist)
 

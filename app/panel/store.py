@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -36,6 +39,27 @@ def touch_learner(session: Session, learner_id: str) -> Learner:
     elif utcnow() - learner.last_seen_at > SEEN_RESOLUTION:  # not a write on every request
         learner.last_seen_at = utcnow()
     return learner
+
+
+# When this process last saw each learner's last_seen_at (its value): while that is fresh, a request of a
+# learner whose workspace was just found reads no learner row at all (a query per request otherwise).
+_SEEN: OrderedDict[str, datetime] = OrderedDict()
+_SEEN_MAX = 20_000
+_SEEN_LOCK = threading.Lock()
+
+
+def note_seen(session: Session, learner_id: str) -> None:
+    """`touch_learner` for a learner known to exist (one of its workspaces was just read)."""
+    with _SEEN_LOCK:
+        seen = _SEEN.get(learner_id)
+    if seen is not None and utcnow() - seen <= SEEN_RESOLUTION:
+        return
+    seen = touch_learner(session, learner_id).last_seen_at
+    with _SEEN_LOCK:
+        _SEEN[learner_id] = seen
+        _SEEN.move_to_end(learner_id)
+        while len(_SEEN) > _SEEN_MAX:
+            _SEEN.popitem(last=False)
 
 
 def find_workspace(session: Session, learner_id: str, context: str) -> SavedWorkspace | None:
@@ -71,6 +95,15 @@ def add_migration(session: Session, workspace: SavedWorkspace, migration: Migrat
             workspace_id=workspace.id, name=migration.name, sql=migration.sql, checksum=migration.checksum
         )
     )
+
+
+def append_migration(workspace: SavedWorkspace, migration: Migration) -> None:
+    """Add a migration to the workspace's loaded history, in name order, as `history_of` reads it: the
+    collection then need not be loaded again (which cost every Create migration a query and a row
+    object per migration of the history)."""
+    names = [m.name for m in workspace.migrations]
+    row = WorkspaceMigration(name=migration.name, sql=migration.sql, checksum=migration.checksum)
+    workspace.migrations.insert(bisect.bisect_right(names, migration.name), row)
 
 
 def remove_migration(session: Session, workspace: SavedWorkspace, name: str) -> None:

@@ -6,6 +6,7 @@ it over as a `MemoryHistory`, receiving new migrations back through its `on_add`
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -46,7 +47,7 @@ class Migration:
     name: str
     sql: str
 
-    @property
+    @functools.cached_property  # read for every migration of every environment in each panel view
     def checksum(self) -> str:
         """SHA-256 of the file's bytes, as Prisma records it: any edit, even CRLF, changes it."""
         return hashlib.sha256(self.sql.encode("utf-8")).hexdigest()
