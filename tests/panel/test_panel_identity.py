@@ -51,3 +51,15 @@ def test_a_post_with_another_learners_token_is_refused(client: TestClient) -> No
         "/panel/playground/sql", data={"sql": "SELECT 1", "env": "dev", "csrf_token": other}
     )
     assert response.status_code == 403
+
+
+def test_a_checked_signature_is_remembered_only_when_good() -> None:
+    identity = Identity("k" * 40)
+    value = identity.cookie_value("a" * 32)
+    forged = value[:-3] + ("AAA" if not value.endswith("AAA") else "BBB")
+    for _ in range(2):  # the second time from what this process remembers
+        assert identity.learner_from_cookie(value) == "a" * 32
+        assert identity.learner_from_cookie(forged) is None
+        assert identity.csrf_valid("a" * 32, identity.csrf_token("a" * 32))
+        assert not identity.csrf_valid("b" * 32, identity.csrf_token("a" * 32))
+    assert identity.learner_from_cookie(value[:-1]) is None
