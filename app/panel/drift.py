@@ -13,6 +13,7 @@ import psycopg
 
 from sandbox.migrate import (
     NO_DIFFERENCE,
+    STATE_SCHEMA,
     Migration,
     ShadowReplayError,
     SqlSchema,
@@ -26,7 +27,8 @@ from sandbox.migrate import (
 # cards (and the next views) mostly reuse one replay instead of rebuilding the shadow each time. Names
 # carry a timestamp, so each learner has keys of their own: sized for a class of a few hundred (a schema
 # is a few kB), lest a class's views evict each other's replays and rebuild shadows.
-_CACHE: OrderedDict[tuple[object, ...], SqlSchema] = OrderedDict()
+# Each with the shadow's FINGERPRINT once replayed: a database with that fingerprint holds the same schema.
+_CACHE: OrderedDict[tuple[object, ...], tuple[SqlSchema, str]] = OrderedDict()
 _CACHE_SIZE = 1024
 _CACHE_LOCK = threading.Lock()
 
@@ -37,66 +39,95 @@ Session = Callable[[], AbstractContextManager[psycopg.Connection]]  # e.g. `lamb
 def expected_schema(
     shadow: Session, applied: Sequence[Migration], schemas: Sequence[str] = ("public",)
 ) -> SqlSchema:
+    return _expected(shadow, applied, schemas)[0]
+
+
+def _expected(shadow: Session, applied: Sequence[Migration], schemas: Sequence[str]) -> tuple[SqlSchema, str]:
+    """The replay of `applied` (introspected in `schemas`) and the shadow's fingerprint then."""
     key = key_of(applied, schemas)
+    found = _replayed(key)
+    if found is not None:
+        return found
+    with shadow() as conn:
+        found = replay(conn, list(applied), schemas), fingerprint_of(conn)[0]
+    with _CACHE_LOCK:
+        _CACHE[key] = found
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return found
+
+
+def _replayed(key: tuple[object, ...]) -> tuple[SqlSchema, str] | None:
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    with shadow() as conn:
-        schema = replay(conn, list(applied), schemas)
-    with _CACHE_LOCK:
-        _CACHE[key] = schema
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return schema
+    return None
 
 
 # One query standing for what introspection reads (relations, columns, defaults, constraints, indexes,
 # enums, in every schema but the system's: multi-schema projects use several): while it and the applied
 # migrations are unchanged, the last answer for that database holds, so a panel view costs one round trip
-# per environment instead of an introspection and a diff. It reads raw catalog columns (OIDs, node trees as
-# text) rather than deparsing with pg_get_indexdef and friends: equal catalogs give equal text all the
-# same, and those functions open each relation (lock manager traffic that made this query half of
-# PostgreSQL's work under a class's load). Columns and index details are read per user relation through
-# the catalogs' indexes: joined to the whole of pg_attribute, the planner scanned its ~3,000 rows each
-# time, and the query cost 1.5 ms of planning and execution on a warm session and 3.7 ms on a new one
-# (now 1.0 and 1.2 ms, 30 databases of a class-like cluster).
+# per environment instead of an introspection and a diff.
+# It names objects instead of giving their OIDs (relations, column types, the tables of constraints and
+# indexes, defaults deparsed), so that two databases holding the same schema have the same fingerprint: an
+# environment whose fingerprint equals that of the shadow replay of the migrations it applied has no drift,
+# found without introspecting it (the common case after a deploy or a new migration). It leaves out what a
+# database of the same schema may have besides: the `_prisma_migrations` table of the default schema (which
+# introspection leaves out too) and the shadow's own bookkeeping schema (STATE_SCHEMA). The rest is read
+# raw (operator classes, collations and access methods by OID, index expressions and CHECK constraints as
+# node trees): equal in two databases for the built-in ones, which is all a Prisma schema makes; for
+# objects a learner made, unequal text only means the drift is computed. pg_get_indexdef and friends are
+# not used: they open each relation (lock manager traffic that made this query half of PostgreSQL's work
+# under a class's load). Columns and index details are read per user relation through the catalogs'
+# indexes: joined to the whole of pg_attribute, the planner scanned its ~3,000 rows each time.
 FINGERPRINT = """
 SELECT md5(coalesce(string_agg(item, ',' ORDER BY item), '')) FROM (
-  SELECT n.nspname || ':' || c.oid::text || ':' || c.relname || ':' || c.relkind::text || ':'
-         || c.relpersistence::text || ':'
-         || coalesce((SELECT string_agg(a.attnum::text || ':' || a.attname || ':' || a.atttypid::text || ':'
-                                        || a.atttypmod::text || ':' || a.attnotnull::text || ':'
-                                        || a.attidentity::text || ':' || a.attgenerated::text || ':'
-                                        || a.attcollation::text || ':' || coalesce(d.adbin::text, ''),
+  SELECT n.nspname || ':' || c.relname || ':' || c.relkind::text || ':' || c.relpersistence::text || ':'
+         || coalesce((SELECT string_agg(a.attnum::text || ':' || a.attname || ':' || tn.nspname || '.'
+                                        || t.typname || ':' || a.atttypmod::text || ':'
+                                        || a.attnotnull::text || ':' || a.attidentity::text || ':'
+                                        || a.attgenerated::text || ':' || a.attcollation::text || ':'
+                                        || coalesce(pg_get_expr(d.adbin, d.adrelid), ''),
                                         ';' ORDER BY a.attnum)
                       FROM pg_attribute a
+                      JOIN pg_type t ON t.oid = a.atttypid JOIN pg_namespace tn ON tn.oid = t.typnamespace
                       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
                       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '')
-         || ':' || coalesce((SELECT i.indrelid::text || ':' || i.indkey::text || ':'
+         || ':' || coalesce((SELECT r.relname || ':' || i.indkey::text || ':'
                                     || i.indclass::text || ':' || i.indcollation::text || ':'
                                     || i.indoption::text || ':' || i.indisunique::text || ':'
                                     || c.relam::text || ':' || coalesce(i.indexprs::text, '') || ':'
                                     || coalesce(i.indpred::text, '')
-                             FROM pg_index i WHERE i.indexrelid = c.oid), '') AS item
+                             FROM pg_index i JOIN pg_class r ON r.oid = i.indrelid
+                             WHERE i.indexrelid = c.oid), '') AS item
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-  WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+  WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT IN ('information_schema', '_migration_lab_shadow')
+    AND NOT (n.nspname = 'public' AND c.relname = '_prisma_migrations')
+    AND NOT EXISTS (SELECT FROM pg_index i JOIN pg_class r ON r.oid = i.indrelid
+                    WHERE i.indexrelid = c.oid AND r.relnamespace = c.relnamespace
+                      AND n.nspname = 'public' AND r.relname = '_prisma_migrations')
   UNION ALL
-  SELECT n.nspname || ':' || con.conname || ':' || con.contype::text || ':' || con.conrelid::text || ':'
-         || coalesce(con.conkey::text, '') || ':' || con.confrelid::text || ':'
+  SELECT n.nspname || ':' || con.conname || ':' || con.contype::text || ':' || coalesce(r.relname, '')
+         || ':' || coalesce(con.conkey::text, '') || ':'
+         || coalesce((SELECT fn.nspname || '.' || f.relname FROM pg_class f
+                      JOIN pg_namespace fn ON fn.oid = f.relnamespace WHERE f.oid = con.confrelid), '') || ':'
          || coalesce(con.confkey::text, '') || ':'
          || con.confupdtype::text || con.confdeltype::text || con.confmatchtype::text || ':'
          || con.condeferrable::text || con.condeferred::text || con.convalidated::text || ':'
-         || con.conindid::text || ':' || coalesce(con.conbin::text, '')
+         || coalesce((SELECT x.relname FROM pg_class x WHERE x.oid = con.conindid), '') || ':'
+         || coalesce(con.conbin::text, '')
   FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace
-  WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+  LEFT JOIN pg_class r ON r.oid = con.conrelid
+  WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT IN ('information_schema', '_migration_lab_shadow')
+    AND NOT (n.nspname = 'public' AND r.relname IS NOT DISTINCT FROM '_prisma_migrations')
   UNION ALL
   SELECT n.nspname || ':' || t.typname || ':' || e.enumsortorder::text || ':' || e.enumlabel
   FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid JOIN pg_namespace n ON n.oid = t.typnamespace
-  WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+  WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT IN ('information_schema', '_migration_lab_shadow')
   UNION ALL
   SELECT 'schema:' || nspname FROM pg_namespace
-  WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'
+  WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('information_schema', '_migration_lab_shadow')
 ) items
 """
 _SEEN: OrderedDict[str, tuple[str, tuple[object, ...], list[str] | None]] = OrderedDict()
@@ -113,10 +144,10 @@ def drift_lines(
     ([] when nothing does; None when the replay fails). `known`: a fingerprint and the lines found for it
     with the same `applied` and `schemas` (by another process: a saved reading), taken when it matches."""
     key = key_of(applied, schemas)
-    fingerprint, database, found = _found(conn, key, known)
+    fingerprint, database, found = _found(conn, key, schemas, known)
     if found is not None:
         return fingerprint, list(found[0]) if found[0] is not None else None
-    lines = _compute(conn, shadow, applied, schemas)
+    lines = _compute(conn, fingerprint, shadow, applied, schemas)
     _remember(database, fingerprint, key, lines)
     return fingerprint, lines
 
@@ -129,16 +160,29 @@ def in_sync(
 ) -> bool:
     """Whether the database is known to hold exactly what `applied` replays to in `schemas`: found
     without drift at its present fingerprint, here or (`known`, as in drift_lines) by another process.
-    False when not known: nothing is computed."""
-    _, _, found = _found(conn, key_of(applied, schemas), known)
-    return found is not None and found[0] == []
+    False when not known: nothing is computed (a replay already made counts: the database has its
+    fingerprint)."""
+    key = key_of(applied, schemas)
+    fingerprint, database, found = _found(conn, key, schemas, known)
+    if found is not None:
+        return found[0] == []
+    replayed = _replayed(key)
+    if replayed is None or not _comparable(schemas) or replayed[1] != fingerprint:
+        return False
+    _remember(database, fingerprint, key, [])
+    return True
 
 
 def _found(
-    conn: psycopg.Connection, key: tuple[object, ...], known: tuple[str, list[str] | None] | None
+    conn: psycopg.Connection,
+    key: tuple[object, ...],
+    schemas: Sequence[str],
+    known: tuple[str, list[str] | None] | None,
 ) -> tuple[str, str, tuple[list[str] | None] | None]:
     """The fingerprint, the database, and (in a 1-tuple) the drift found for both with `key`, if any."""
     fingerprint, database = fingerprint_of(conn)
+    if not _comparable(schemas):
+        return fingerprint, database, None
     if known is not None and known[0] == fingerprint:
         _remember(database, fingerprint, key, known[1])
         return fingerprint, database, (known[1],)
@@ -186,13 +230,24 @@ def _remember(database: str, fingerprint: str, key: tuple[object, ...], lines: l
             _SEEN.popitem(last=False)
 
 
+def _comparable(schemas: Sequence[str]) -> bool:
+    """Whether FINGERPRINT covers `schemas`: not when they take in the schema it leaves out."""
+    return STATE_SCHEMA not in schemas
+
+
 def _compute(
-    conn: psycopg.Connection, shadow: Session, applied: Sequence[Migration], schemas: Sequence[str]
+    conn: psycopg.Connection,
+    fingerprint: str,
+    shadow: Session,
+    applied: Sequence[Migration],
+    schemas: Sequence[str],
 ) -> list[str] | None:
     try:
-        expected = expected_schema(shadow, applied, schemas)
+        expected, replayed = _expected(shadow, applied, schemas)
     except ShadowReplayError:
         return None
+    if fingerprint == replayed and _comparable(schemas):
+        return []  # the same schema as the replay's: nothing to introspect and diff
     steps = diff_schemas(expected, introspect(conn, schemas))
     return short_lines(summarize(steps)) if steps else []
 

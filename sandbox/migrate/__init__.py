@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from sandbox.migrate.introspection import introspect
     from sandbox.migrate.render import render_script
     from sandbox.migrate.script_diff import schema_error_text
-    from sandbox.migrate.shadow import ShadowReplayError, location, replay, reset_schemas
+    from sandbox.migrate.shadow import STATE_SCHEMA, ShadowReplayError, location, replay, reset_schemas
     from sandbox.migrate.sqlschema import SqlSchema
     from sandbox.migrate.statements import split_statements
     from sandbox.migrate.summary import NO_DIFFERENCE, summarize
@@ -76,7 +76,7 @@ _MODULES = {
     "sandbox.migrate.introspection": ["introspect"],
     "sandbox.migrate.render": ["render_script"],
     "sandbox.migrate.script_diff": ["schema_error_text"],
-    "sandbox.migrate.shadow": ["ShadowReplayError", "location", "replay", "reset_schemas"],
+    "sandbox.migrate.shadow": ["STATE_SCHEMA", "ShadowReplayError", "location", "replay", "reset_schemas"],
     "sandbox.migrate.sqlschema": ["SqlSchema"],
     "sandbox.migrate.statements": ["split_statements"],
     "sandbox.migrate.summary": ["NO_DIFFERENCE", "summarize"],
@@ -101,6 +101,7 @@ __all__ = [
     "MIGRATION_FILE",
     "NO_DIFFERENCE",
     "P3018_TEXT",
+    "STATE_SCHEMA",
     "ApplyError",
     "CommandResult",
     "FolderHistory",
