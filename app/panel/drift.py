@@ -74,39 +74,38 @@ def _replayed(key: tuple[object, ...]) -> tuple[SqlSchema, str] | None:
 # environment whose fingerprint equals that of the shadow replay of the migrations it applied has no drift,
 # found without introspecting it (the common case after a deploy or a new migration). It leaves out what a
 # database of the same schema may have besides: the `_prisma_migrations` table of the default schema (which
-# introspection leaves out too) and the shadow's own bookkeeping schema (STATE_SCHEMA). The rest is read
-# raw (operator classes, collations and access methods by OID, index expressions and CHECK constraints as
-# node trees): equal in two databases for the built-in ones, which is all a Prisma schema makes; for
-# objects a learner made, unequal text only means the drift is computed. pg_get_indexdef and friends are
+# introspection leaves out too) and the shadow's own bookkeeping schema (STATE_SCHEMA). Built-in objects
+# (below FirstNormalObjectId, 16384: the same in every database of a server) are given by OID: types,
+# operator classes, collations, access methods, and the node trees of index expressions and CHECK
+# constraints; for objects a learner made, unequal text only means the drift is computed. Types are named
+# by a lookup only for user types (a join to pg_type for every column tripled the query's execution). pg_get_indexdef and friends are
 # not used: they open each relation (lock manager traffic that made this query half of PostgreSQL's work
 # under a class's load). Columns and index details are read per user relation through the catalogs'
 # indexes: joined to the whole of pg_attribute, the planner scanned its ~3,000 rows each time.
 FINGERPRINT = """
 SELECT md5(coalesce(string_agg(item, ',' ORDER BY item), '')) FROM (
   SELECT n.nspname || ':' || c.relname || ':' || c.relkind::text || ':' || c.relpersistence::text || ':'
-         || coalesce((SELECT string_agg(a.attnum::text || ':' || a.attname || ':' || tn.nspname || '.'
-                                        || t.typname || ':' || a.atttypmod::text || ':'
-                                        || a.attnotnull::text || ':' || a.attidentity::text || ':'
-                                        || a.attgenerated::text || ':' || a.attcollation::text || ':'
+         || coalesce((SELECT string_agg(a.attnum::text || ':' || a.attname || ':'
+                                        || CASE WHEN a.atttypid < 16384 THEN a.atttypid::text
+                                           ELSE (SELECT tn.nspname || '.' || t.typname FROM pg_type t
+                                                 JOIN pg_namespace tn ON tn.oid = t.typnamespace
+                                                 WHERE t.oid = a.atttypid) END || ':'
+                                        || a.atttypmod::text || ':' || a.attnotnull::text || ':'
+                                        || a.attidentity::text || ':' || a.attgenerated::text || ':'
+                                        || a.attcollation::text || ':'
                                         || coalesce(pg_get_expr(d.adbin, d.adrelid), ''),
                                         ';' ORDER BY a.attnum)
                       FROM pg_attribute a
-                      JOIN pg_type t ON t.oid = a.atttypid JOIN pg_namespace tn ON tn.oid = t.typnamespace
                       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
                       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '')
-         || ':' || coalesce((SELECT r.relname || ':' || i.indkey::text || ':'
-                                    || i.indclass::text || ':' || i.indcollation::text || ':'
-                                    || i.indoption::text || ':' || i.indisunique::text || ':'
-                                    || c.relam::text || ':' || coalesce(i.indexprs::text, '') || ':'
-                                    || coalesce(i.indpred::text, '')
-                             FROM pg_index i JOIN pg_class r ON r.oid = i.indrelid
-                             WHERE i.indexrelid = c.oid), '') AS item
+         || ':' || coalesce(r.relname || ':' || i.indkey::text || ':' || i.indclass::text || ':'
+                            || i.indcollation::text || ':' || i.indoption::text || ':' || i.indisunique::text
+                            || ':' || c.relam::text || ':' || coalesce(i.indexprs::text, '') || ':'
+                            || coalesce(i.indpred::text, ''), '') AS item
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_index i ON i.indexrelid = c.oid LEFT JOIN pg_class r ON r.oid = i.indrelid
   WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT IN ('information_schema', '_migration_lab_shadow')
-    AND NOT (n.nspname = 'public' AND c.relname = '_prisma_migrations')
-    AND NOT EXISTS (SELECT FROM pg_index i JOIN pg_class r ON r.oid = i.indrelid
-                    WHERE i.indexrelid = c.oid AND r.relnamespace = c.relnamespace
-                      AND n.nspname = 'public' AND r.relname = '_prisma_migrations')
+    AND NOT (n.nspname = 'public' AND coalesce(r.relname, c.relname) = '_prisma_migrations')
   UNION ALL
   SELECT n.nspname || ':' || con.conname || ':' || con.contype::text || ':' || coalesce(r.relname, '')
          || ':' || coalesce(con.conkey::text, '') || ':'
