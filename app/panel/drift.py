@@ -78,10 +78,11 @@ def _replayed(key: tuple[object, ...]) -> tuple[SqlSchema, str] | None:
 # (below FirstNormalObjectId, 16384: the same in every database of a server) are given by OID: types,
 # operator classes, collations, access methods, and the node trees of index expressions and CHECK
 # constraints; for objects a learner made, unequal text only means the drift is computed. Types are named
-# by a lookup only for user types (a join to pg_type for every column tripled the query's execution). pg_get_indexdef and friends are
-# not used: they open each relation (lock manager traffic that made this query half of PostgreSQL's work
-# under a class's load). Columns and index details are read per user relation through the catalogs'
-# indexes: joined to the whole of pg_attribute, the planner scanned its ~3,000 rows each time.
+# by a lookup only for user types (a join to pg_type for every column tripled the query's execution).
+# pg_get_indexdef and friends are not used: they open each relation (lock manager traffic that made this
+# query half of PostgreSQL's work under a class's load). Columns and index details are read per user
+# relation through the catalogs' indexes: joined to the whole of pg_attribute, the planner scanned its
+# ~3,000 rows each time.
 FINGERPRINT = """
 SELECT md5(coalesce(string_agg(item, ',' ORDER BY item), '')) FROM (
   SELECT n.nspname || ':' || c.relname || ':' || c.relkind::text || ':' || c.relpersistence::text || ':'
