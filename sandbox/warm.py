@@ -25,7 +25,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import psycopg
@@ -71,9 +71,16 @@ class WarmConnections:
         self._lock = threading.Lock()
 
     @contextmanager
-    def connection(self, conninfo: str) -> Iterator[psycopg.Connection]:
-        """An autocommit connection to `conninfo`, as fresh as a new one but usually already open."""
-        conn = self._take(conninfo) or self._connect(conninfo)
+    def connection(
+        self, conninfo: str, opened: Callable[[], None] | None = None
+    ) -> Iterator[psycopg.Connection]:
+        """An autocommit connection to `conninfo`, as fresh as a new one but usually already open.
+        `opened` is called when a new session had to be opened for it."""
+        conn = self._take(conninfo)
+        if conn is None:
+            conn = self._connect(conninfo)
+            if opened is not None:
+                opened()
         kept = False
         try:
             yield conn

@@ -79,6 +79,9 @@ class Workspace:
         self.touched: set[str] = set()
         # Each database's activity when SandboxManager.ensure_workspace opened this handle (by env).
         self.activity: dict[str, Activity] = {}
+        # Sessions this handle's kept connections opened since (by env): each counts in the database's
+        # `Activity.sessions` at once, so a reading taken now can be saved with them and still hold.
+        self.opened: dict[str, int] = {}
 
     def __repr__(self) -> str:
         return f"Workspace({self.id!r}, role={self.role!r})"
@@ -103,12 +106,15 @@ class Workspace:
         learner's SQL could leave in the session is reset (`DISCARD ALL`) before the next loan, a session
         left in a transaction or broken is closed, and the session never has more rights than the
         learner's own: grading, which must not trust the learner's session, uses its own connections."""
-        return self.server.warm.connection(self.conninfo(env))
+        return self.server.warm.connection(self.conninfo(env), opened=lambda: self._opened(env))
 
     def observing(self, env: str) -> AbstractContextManager[psycopg.Connection]:
         """A session as `reading` gives, for a caller that only reads (the panel's view of each
         environment): the environment does not count as `touched`."""
-        return self.server.warm.connection(self._conninfo(env))
+        return self.server.warm.connection(self._conninfo(env), opened=lambda: self._opened(env))
+
+    def _opened(self, env: str) -> None:
+        self.opened[env] = self.opened.get(env, 0) + 1
 
     def admin_conninfo(self, env: str) -> str:
         """Superuser (or admin) access to an environment: backups and operations only, never learner SQL."""

@@ -11,7 +11,9 @@ none. A reading (saved with the workspace, so every worker shares it) is reused 
   (`sandbox.Activity`),
 - and the migrations it records, with the files of the same names, are those the drift was found for.
 Otherwise the environment is read again, and the reading saved with the activity seen when the action
-began: the reading is taken after that, so whatever happens later shows as activity at the next action.
+began, plus the sessions the platform's own kept connections opened on it since (`Workspace.opened`: each
+counts in PostgreSQL's counter as it opens, so a first loan does not make the next action read again): the
+reading is taken after that, so whatever else happens later shows as activity at the next action.
 The one thing that shows a view late: a session that opens and ends while an action runs (between the
 activity read and the view), which the next action sees.
 """
@@ -150,7 +152,8 @@ class SavedReadings:
                 self.entries.pop(env, None)
                 continue
             self.entries[env] = {
-                "database": _token(activity),
+                # Sessions the platform's kept connections opened during this action count as seen.
+                "database": _token(activity, sandbox.opened.get(env, 0)),
                 "has_table": reading.has_table,
                 "tables": [[t.name, t.rows] for t in reading.tables],
                 "drift": reading.drift,
@@ -165,8 +168,8 @@ class SavedReadings:
             self.workspace.env_readings = text
 
 
-def _token(activity: Activity) -> list[object]:
-    return [activity.oid, activity.sessions, activity.counted_since]
+def _token(activity: Activity, opened: int = 0) -> list[object]:
+    return [activity.oid, activity.sessions + opened, activity.counted_since]
 
 
 def _record(row: EnvMigration) -> MigrationRecord:

@@ -108,6 +108,21 @@ def test_a_database_is_read_at_every_view_while_another_session_is_on_it(
     assert reads == []
 
 
+def test_a_session_the_platform_opened_itself_does_not_make_the_next_view_read_again(
+    panel: Panel, sandboxes: SandboxManager, reads: list[str]
+) -> None:
+    """A first loan opens a new session (counted by PostgreSQL as any other): the handle knows it opened
+    it, and the reading taken after it holds for the next view."""
+    view(panel)
+    view(panel)
+    for server in sandboxes.servers():
+        server.warm.close()  # this process's kept sessions: the deploy's loan opens a new one
+    panel.deploy("staging")
+    reads.clear()
+    view(panel)
+    assert reads == []
+
+
 def test_a_replaced_database_is_read_again(panel: Panel, sandboxes: SandboxManager, reads: list[str]) -> None:
     handle, _ = workspace_of(view(panel), sandboxes)
     view(panel)
