@@ -25,13 +25,16 @@ class Leadership:
     def __init__(self, server: Server, prefix: str) -> None:
         self._server = server
         self._prefix = prefix
-        self._conn: psycopg.Connection | None = None
+        self._conn: psycopg.Connection | None = None  # holding the lock when `_leads`, else for asking
+        self._leads = False
         self._lock = threading.Lock()
 
     def held(self) -> bool:
-        """Whether this process leads; asks the server once when it does not (cheap: one statement)."""
+        """Whether this process leads. Asks the server once when it does not, on a connection kept for
+        asking again: every process checks before each round of background work, and a new connection at
+        each check was a few new PostgreSQL backends a second for the whole life of a deployment."""
         with self._lock:
-            if self._conn is not None and not self._conn.closed:
+            if self._leads and self._conn is not None and not self._conn.closed:
                 try:
                     self._conn.execute("SELECT 1")
                     return True
@@ -39,25 +42,27 @@ class Leadership:
                     log.warning("lost the sandbox leader connection; asking again")
                     self._close()
             try:
-                conn = psycopg.connect(self._server.admin_conninfo(), autocommit=True, connect_timeout=5)
-                row = conn.execute(
+                if self._conn is None or self._conn.closed:
+                    info = self._server.admin_conninfo()
+                    self._conn = psycopg.connect(info, autocommit=True, connect_timeout=5)
+                row = self._conn.execute(
                     "SELECT pg_catalog.pg_try_advisory_lock(%s, pg_catalog.hashtext(%s))",
                     (LEADER_NAMESPACE, self._prefix),
                 ).fetchone()
             except psycopg.Error:
+                self._close()
                 return False
-            if row and row[0]:
-                self._conn = conn
+            self._leads = bool(row and row[0])
+            if self._leads:
                 log.info("this process runs the sandbox's warm pool and reaper")
-                return True
-            conn.close()
-            return False
+            return self._leads
 
     def release(self) -> None:
         with self._lock:
             self._close()
 
     def _close(self) -> None:
+        self._leads = False
         if self._conn is not None:
             try:
                 self._conn.close()

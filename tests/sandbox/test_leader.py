@@ -47,3 +47,24 @@ def test_a_leader_whose_connection_was_killed_is_replaced(pg_cluster: EmbeddedCl
     finally:
         first.stop()
         second.stop()
+
+
+def test_a_process_that_does_not_lead_asks_again_on_the_same_session(pg_cluster: EmbeddedCluster) -> None:
+    """Every process asks before each round of background work: a new connection at each ask was a few new
+    PostgreSQL backends a second for as long as a deployment runs."""
+    url = pg_cluster.tcp_url("postgres", pg_cluster.password, "postgres")
+    first, second = manager_on(url), manager_on(url)
+    first.start(background=False)
+    second.start(background=False)
+    try:
+        assert first.leads() and not second.leads()
+        with psycopg.connect(pg_cluster.admin_conninfo(), autocommit=True) as conn:
+            count = "SELECT sum(sessions) FROM pg_stat_database"
+            before = conn.execute(count).fetchone()
+            for _ in range(5):
+                assert first.leads() and not second.leads()
+            assert conn.execute(count).fetchone() == before
+        first.stop()
+        assert second.leads()  # on the session it kept for asking
+    finally:
+        second.stop()
