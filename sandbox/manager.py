@@ -362,6 +362,10 @@ class SandboxManager:
                 except (psycopg.OperationalError, SandboxError) as exc:
                     raise self._server_down(workspace_id, server) from exc
                 if all(names.db_name(self.prefix, workspace_id, env) in present for env in names.ENVS):
+                    found = [a for a in present.values() if a is not None]
+                    if found:  # counted in the same round trip: the action's loans need not count again
+                        role = names.role_name(self.prefix, workspace_id)
+                        server.warm.note_kept(role, sum(a.kept for a in found))
                     return _with_activity(self._handle(workspace_id, server), present), False
             self._drop_unlocked(workspace_id)
             return self._build_unlocked(workspace_id, "active"), True

@@ -64,7 +64,7 @@ class WarmConnections:
         self.max_idle = max_idle
         self.idle_s = idle_s
         self.per_role = per_role
-        self._counted: dict[tuple[str, int, str], tuple[int, float]] = {}
+        self._counted: dict[str, tuple[int, float]] = {}  # by role: (kept sessions, counted when)
         # Oldest first, for expiry and eviction; and by conninfo, so a loan finds one without a scan.
         self._idle: OrderedDict[int, tuple[str, psycopg.Connection, float]] = OrderedDict()
         self._by_info: dict[str, dict[int, None]] = {}
@@ -121,6 +121,12 @@ class WarmConnections:
                 for old in [k for k, (_, at) in self._counted.items() if now - at >= COUNT_EVERY_S]:
                     del self._counted[old]
         return kept
+
+    def note_kept(self, role: str, kept: int) -> None:
+        """`role`'s kept sessions as just counted by the caller (the activity read that begins each
+        learner action counts them in the same round trip): the loans of the action count no more."""
+        with self._lock:
+            self._counted[role] = (kept, time.monotonic())
 
     def _adjust_count(self, conn: psycopg.Connection, change: int) -> None:
         """This process kept (+1) or lent again (-1) a session of the connection's role."""
@@ -200,5 +206,5 @@ class WarmConnections:
             old.close()
 
 
-def _role_of(conn: psycopg.Connection) -> tuple[str, int, str]:
-    return conn.info.host, conn.info.port, conn.info.user
+def _role_of(conn: psycopg.Connection) -> str:
+    return conn.info.user  # one cache per server (`Server.warm`)

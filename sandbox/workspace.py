@@ -40,6 +40,8 @@ class Activity:
     # Since when `sessions` counts: the server's start and the database's last statistics reset (either
     # starts the count again, which could climb back to a value seen before).
     counted_since: str = ""
+    # The workspace role's sessions kept idle on it by the platform (sandbox.warm), every process's.
+    kept: int = 0
 
 
 @dataclass(frozen=True)
@@ -265,18 +267,24 @@ def drop_objects(server: Server, executor: Executor, prefix: str, workspace_id: 
 ACTIVITY_OF = """
 WITH mine AS MATERIALIZED (
   SELECT d.datname, d.oid FROM pg_database d WHERE left(d.datname, %(length)s) = %(start)s
-), others AS MATERIALIZED (
-  SELECT b.datid, count(*) AS sessions
-  FROM (SELECT pg_stat_get_backend_dbid(id) AS datid, pg_stat_get_backend_pid(id) AS pid
+), sessions AS MATERIALIZED (
+  SELECT b.datid, b.userid, a.application_name, a.state
+  FROM (SELECT pg_stat_get_backend_dbid(id) AS datid, pg_stat_get_backend_pid(id) AS pid,
+               pg_stat_get_backend_userid(id) AS userid
         FROM pg_stat_get_backend_idset() AS id) b
   JOIN mine ON mine.oid = b.datid
   CROSS JOIN LATERAL pg_stat_get_activity(b.pid) a
-  WHERE a.application_name NOT IN (%(kept)s, %(lent)s)
-  GROUP BY b.datid
+), counted AS MATERIALIZED (
+  SELECT datid,
+         count(*) FILTER (WHERE application_name NOT IN (%(kept)s, %(lent)s)) AS others,
+         count(*) FILTER (WHERE application_name = %(kept)s AND state = 'idle'
+                          AND userid = (SELECT r.oid FROM pg_roles r WHERE r.rolname = %(role)s)) AS kept
+  FROM sessions GROUP BY datid
 )
-SELECT m.datname, m.oid, coalesce(o.sessions, 0), pg_stat_get_db_sessions(m.oid),
-       pg_postmaster_start_time()::text || ' ' || coalesce(pg_stat_get_db_stat_reset_time(m.oid)::text, '')
-FROM mine m LEFT JOIN others o ON o.datid = m.oid ORDER BY m.datname
+SELECT m.datname, m.oid, coalesce(o.others, 0), pg_stat_get_db_sessions(m.oid),
+       pg_postmaster_start_time()::text || ' ' || coalesce(pg_stat_get_db_stat_reset_time(m.oid)::text, ''),
+       coalesce(o.kept, 0)
+FROM mine m LEFT JOIN counted o ON o.datid = m.oid ORDER BY m.datname
 """
 
 
@@ -286,11 +294,12 @@ def activity_of(conn: psycopg.Connection, prefix: str, workspace_id: str) -> dic
     start = names.role_name(prefix, workspace_id) + "_"
     if conn.info.server_version < 140000:
         return dict.fromkeys(databases_of(conn, prefix, workspace_id))
-    params = {"length": len(start), "start": start, "kept": APPLICATION_NAME, "lent": LENT_NAME}
+    role = names.role_name(prefix, workspace_id)
+    params = {"length": len(start), "start": start, "kept": APPLICATION_NAME, "lent": LENT_NAME, "role": role}
     rows = conn.execute(ACTIVITY_OF, params).fetchall()
     return {
-        name: Activity(oid, int(sessions or 0), int(others), since)
-        for name, oid, others, sessions, since in rows
+        name: Activity(oid, int(sessions or 0), int(others), since, int(kept))
+        for name, oid, others, sessions, since, kept in rows
     }
 
 

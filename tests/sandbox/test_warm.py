@@ -3,6 +3,8 @@ the session, a session that was ended is replaced, a failed or unfinished loan i
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
 
@@ -140,3 +142,35 @@ def test_kept_connections_of_a_role_are_bounded_across_processes(fresh_db: str, 
     finally:
         first.close()
         second.close()
+
+
+def test_the_activity_read_of_an_action_counts_the_roles_kept_sessions(
+    manager, workspace, monkeypatch
+) -> None:
+    """Each learner action begins by reading its databases' activity (SandboxManager.ensure_workspace),
+    which counts the role's kept sessions in the same round trip: the action's loans, given back, count
+    them no more (a count of every backend of the server at each action, otherwise)."""
+    from sandbox import warm
+
+    for env in ("dev", "staging"):
+        with workspace.reading(env):
+            pass  # kept: two idle sessions of the role
+    time.sleep(warm.COUNT_EVERY_S + 0.1)  # what those loans counted is too old to be taken
+    handle, rebuilt = manager.ensure_workspace(workspace.id)
+    assert not rebuilt
+    assert sum(a.kept for a in handle.activity.values()) == 2
+
+    counts: list[str] = []
+    real = psycopg.Connection.execute
+    monkeypatch.setattr(
+        psycopg.Connection,
+        "execute",
+        lambda self, query, *args, **kwargs: (counts.append(query) if query == warm.KEPT_OF_ROLE else None)
+        or real(self, query, *args, **kwargs),
+    )
+    for env in ("dev", "staging", "prod"):
+        with handle.reading(env):
+            pass
+    assert counts == []
+    monkeypatch.undo()
+    assert kept_sessions(manager.servers()[0].admin_conninfo("postgres"), handle.role)[0] == 3
