@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from app.bench.core import Measurement
@@ -315,7 +316,7 @@ class Browser:
                 raise ClientError(f"cannot connect: {exc}") from exc
         assert self.reader is not None
         answer = _Answer()
-        parser = httptools.HttpResponseParser(answer)
+        parser = answer.parser = httptools.HttpResponseParser(answer)
         try:
             self.writer.write(message)
             started = False
@@ -331,7 +332,7 @@ class Browser:
         except (OSError, httptools.HttpParserError) as exc:
             self._close()
             raise ClientError(f"{type(exc).__name__}: {exc}") from exc
-        if not parser.should_keep_alive():
+        if not answer.keep_alive:
             self._close()
         for value in answer.set_cookies:
             for morsel in SimpleCookie(value).values():
@@ -352,13 +353,18 @@ class _Answer:
     """httptools' callbacks, collecting one answer."""
 
     def __init__(self) -> None:
+        self.parser: Any = None
         self.body: list[bytes] = []
         self.set_cookies: list[str] = []
+        self.keep_alive = False
         self.complete = False
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if name.lower() == b"set-cookie":
             self.set_cookies.append(value.decode("latin-1"))
+
+    def on_headers_complete(self) -> None:
+        self.keep_alive = self.parser.should_keep_alive()  # known only while the answer is parsed
 
     def on_body(self, body: bytes) -> None:
         self.body.append(body)

@@ -53,3 +53,26 @@ def test_the_deadline_stops_the_run_and_counts_what_was_not_run():
     assert measured["load_actions_not_run"].value == 2 * 5
     assert "load_fragment_ms" not in measured  # no action ran, so no empty per-kind row
     assert measured["load_action_ms"].samples == []
+
+
+def test_a_learner_keeps_one_connection_as_a_browser_does():
+    """A browser keeps its connection to the server: with several workers its requests all go to the one
+    worker that accepted it (and that worker's kept database sessions). A client opening a connection per
+    request measured another, costlier, class (PostgreSQL's CPU per action doubled)."""
+    import asyncio
+
+    with load.served_app("sqlite", workspaces=4, pool=1) as url:
+
+        async def three_requests() -> list[object]:
+            async with load.Browser(url, {}) as browser:
+                seen = []
+                for _ in range(3):
+                    answer = await browser.request("GET", "/healthz")
+                    assert answer.is_success
+                    seen.append(browser.writer)  # the objects themselves: an id may be reused
+                browser.writer.close()  # as the server closing an idle connection: the next asks anew
+                seen.append(await browser.request("GET", "/healthz") and browser.writer)
+                return seen
+
+        seen = asyncio.run(three_requests())
+    assert seen[0] is seen[1] is seen[2] and seen[3] is not seen[0] and seen[3] is not None
