@@ -108,11 +108,18 @@ def _drift(
 def known_schemas(sandbox: Workspace, env: str, workspace: SavedWorkspace) -> KnownSchemas:
     """What `migrate dev` on `env` can take from the panel instead of doing it again: replays from the
     cache of them (on the workspace's shadow when missing), and the drift found for the database's
-    present fingerprint (here, or saved with the workspace by another worker)."""
+    present fingerprint (here, or saved with the workspace by another worker), or for its reading while
+    nothing could have changed it since. Call it before lending the command a session on `env`."""
     saved = readings.SavedReadings(workspace)
+    # Taken now, before the command's loan touches the database: while the reading holds, the database
+    # is what it read, and a reading without drift for the same migrations needs no fingerprint again.
+    unchanged = saved.unchanged(sandbox, env)
 
     def known_in_sync(conn: psycopg.Connection, applied: Sequence[Migration], schemas: Sequence[str]) -> bool:
-        return in_sync(conn, applied, schemas, saved.known_drift(env, readings.drift_key(applied, schemas)))
+        key = readings.drift_key(applied, schemas)
+        if unchanged is not None and unchanged.get("drift_key") == key and unchanged.get("drift") == []:
+            return True
+        return in_sync(conn, applied, schemas, saved.known_drift(env, key))
 
     def replayed(applied: Sequence[Migration], schemas: Sequence[str]) -> SqlSchema:
         return expected_schema(lambda: sandbox.reading("shadow"), applied, schemas)

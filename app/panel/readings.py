@@ -91,7 +91,7 @@ class SavedReadings:
         mirrors the reading)."""
         found = {}
         for env in ENVIRONMENTS:
-            entry = self._vouched(sandbox, env)
+            entry = self.unchanged(sandbox, env)
             if entry is None:
                 continue
             rows = store.records_of(self.workspace, env)
@@ -114,12 +114,12 @@ class SavedReadings:
         not measure them again."""
         found = {}
         for env in ENVIRONMENTS:
-            entry = self._vouched(sandbox, env)
+            entry = self.unchanged(sandbox, env)
             if entry is not None and isinstance(size := entry.get("size"), int):
                 found[sandbox.dbname(env)] = size
         return found
 
-    def _vouched(self, sandbox: Workspace, env: str) -> dict[str, Any] | None:
+    def unchanged(self, sandbox: Workspace, env: str) -> dict[str, Any] | None:
         """env's saved entry when its database cannot have changed since it was read: not touched by this
         action, the same database with no session opened on it since, and none but the kept ones now."""
         entry, activity = self.entries.get(env), sandbox.activity.get(env)

@@ -290,6 +290,7 @@ class PanelService:
                     "becomes the folder name <timestamp>_add_email.",
                 )
             sandbox = active.sandbox
+            known = environments.known_schemas(sandbox, "dev", active.row)  # before the loan touches dev
             with sandbox.reading("dev") as dev:
                 result = migrate_dev(
                     active.history,
@@ -299,7 +300,7 @@ class PanelService:
                     name=name,
                     create_only=create_only,
                     accept_data_loss=accept_data_loss,
-                    known=environments.known_schemas(sandbox, "dev", active.row),
+                    known=known,
                 )
             return self._view(active), migration_outcome(result, create_only)
 

@@ -263,3 +263,21 @@ def test_drift_made_since_the_last_view_still_stops_create_migration(panel: Pane
     panel.sql('CREATE INDEX quick ON "User" (name)')
     refused = panel.create(SCHEMA_WITH_BIO, "add bio")
     assert "Drift detected" in text(refused) and "Created and applied" not in text(refused)
+
+
+def test_create_migration_on_a_dev_unchanged_since_its_reading_takes_no_fingerprint_before(
+    panel: Panel, sandboxes: SandboxManager, monkeypatch
+) -> None:
+    """Dev read without drift by the last view, and nothing since: it is in sync with its migrations
+    without a catalog query; the view after the migration reads it once."""
+    from app.panel import drift
+
+    handle, _ = workspace_of(view(panel), sandboxes)
+    view(panel)
+    dev = handle.dbname("dev")
+    taken: list[str] = []
+    real = drift.fingerprint_of
+    monkeypatch.setattr(drift, "fingerprint_of", lambda conn: taken.append(conn.info.dbname) or real(conn))
+    created = panel.create(SCHEMA_WITH_BIO, "add bio")
+    assert "Created and applied" in text(created)
+    assert taken.count(dev) == 1  # the view's, after; none before the migration
