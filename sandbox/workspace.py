@@ -291,10 +291,10 @@ FROM mine m LEFT JOIN counted o ON o.datid = m.oid ORDER BY m.datname
 def activity_of(conn: psycopg.Connection, prefix: str, workspace_id: str) -> dict[str, Activity | None]:
     """The workspace's databases (as `databases_of`) with their activity; None for each on a server
     older than PostgreSQL 14 (no session counter there), whose callers then read every time."""
-    start = names.role_name(prefix, workspace_id) + "_"
+    role = names.role_name(prefix, workspace_id)
+    start = role + "_"
     if conn.info.server_version < 140000:
         return dict.fromkeys(databases_of(conn, prefix, workspace_id))
-    role = names.role_name(prefix, workspace_id)
     params = {"length": len(start), "start": start, "kept": APPLICATION_NAME, "lent": LENT_NAME, "role": role}
     rows = conn.execute(ACTIVITY_OF, params).fetchall()
     return {
